@@ -1,0 +1,49 @@
+# Everyday commands. `make run` is the main job, `make test` runs every check.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test lint pytest build docs bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(BIN)/shoplog: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+profiles.yml: profiles.yml.example
+	cp profiles.yml.example profiles.yml
+
+setup: $(BIN)/shoplog profiles.yml ## create .venv from the lock file and profiles.yml
+
+run: setup ## main job: sample log (if none), load, dbt build, dbt docs, summary
+	$(BIN)/shoplog run
+
+test: setup lint pytest ## every check: ruff, sqlfluff, pytest (generator, loader, dbt end to end, GX)
+
+lint: setup ## ruff and sqlfluff
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+	SHOPLOG_DB=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint models tests/singular snapshots
+
+pytest: setup ## the pytest suite
+	$(BIN)/pytest
+
+build: setup ## dbt build on the loaded log (after `shoplog load`)
+	$(BIN)/dbt build
+
+docs: setup ## dbt docs generate (target/index.html and target/static_index.html)
+	$(BIN)/dbt docs generate --static
+
+bench: setup ## generate, load and build a 1M-event log; print wall times
+	$(BIN)/python scripts/benchmark.py
+
+clean: ## remove build outputs and local data (not the venv)
+	rm -rf target logs data/*.duckdb data/landing

@@ -1,0 +1,88 @@
+-- Grain: one row per web event, with the session it belongs to. A gap of more than
+-- `session_timeout_minutes` (default 30) since the same anonymous id's previous event starts a
+-- new session.
+-- Ties on event time are broken by event id, so sessions are deterministic.
+with
+
+web_events as (
+    select
+        event_id,
+        event_type,
+        anonymous_id,
+        event_at,
+        received_at,
+        page_path,
+        page_url,
+        referrer,
+        campaign,
+        host,
+        product_id
+    from {{ ref('stg_web__events') }}
+    where anonymous_id is not null
+),
+
+gaps as (
+    select
+        web_events.*,
+        lag(web_events.event_at) over (
+            partition by web_events.anonymous_id
+            order by web_events.event_at, web_events.event_id
+        ) as previous_event_at
+    from web_events
+),
+
+flagged as (
+    select
+        gaps.*,
+        case
+            when gaps.previous_event_at is null then 1
+            when
+                gaps.event_at - gaps.previous_event_at
+                > interval '{{ var("session_timeout_minutes") }}' minute then 1
+            else 0
+        end as is_session_start
+    from gaps
+),
+
+numbered as (
+    select
+        flagged.*,
+        cast(sum(flagged.is_session_start) over (
+            partition by flagged.anonymous_id
+            order by flagged.event_at, flagged.event_id
+            rows between unbounded preceding and current row
+        ) as bigint) as session_number
+    from flagged
+),
+
+sessions_started as (
+    select
+        numbered.*,
+        first_value(numbered.event_id) over (
+            partition by numbered.anonymous_id, numbered.session_number
+            order by numbered.event_at, numbered.event_id
+            rows between unbounded preceding and unbounded following
+        ) as session_start_event_id
+    from numbered
+),
+
+final as (
+    select
+        {{ hash_key(['anonymous_id', 'session_start_event_id']) }} as session_id,
+        anonymous_id,
+        session_number,
+        event_id,
+        event_type,
+        event_at,
+        received_at,
+        page_path,
+        page_url,
+        referrer,
+        campaign,
+        host,
+        product_id,
+        is_session_start = 1 as is_session_start
+    from sessions_started
+)
+
+select * from final

@@ -1,0 +1,15 @@
+-- Raw lines that do not conform to the event standard, one row per line, with the reason.
+select
+    raw_line_key,
+    load_id,
+    file_path,
+    line_number,
+    loaded_at,
+    log_clock_at,
+    quarantine_reason,
+    event_id,
+    event_type,
+    schema_version,
+    source_system
+from {{ ref('stg_raw__events') }}
+where line_status = 'quarantined'

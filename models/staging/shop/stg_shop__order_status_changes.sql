@@ -1,0 +1,20 @@
+-- Grain: one row per order status change event.
+with
+
+events as (
+    select * from {{ ref('stg_raw__events') }}
+    where line_status = 'staged' and event_type = 'order_status_changed'
+),
+
+final as (
+    select
+        event_id,
+        order_id,
+        event_at as changed_at,
+        received_at,
+        prop_status as status,
+        prop_previous_status as previous_status
+    from events
+)
+
+select * from final

@@ -1,0 +1,21 @@
+-- Grain: one row per order refund event.
+with
+
+events as (
+    select * from {{ ref('stg_raw__events') }}
+    where line_status = 'staged' and event_type = 'order_refunded'
+),
+
+final as (
+    select
+        event_id,
+        order_id,
+        event_at as refunded_at,
+        received_at,
+        {{ dbt.safe_cast('prop_amount', 'decimal(18, 2)') }} as amount,
+        prop_currency as currency,
+        prop_reason as reason
+    from events
+)
+
+select * from final

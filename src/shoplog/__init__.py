@@ -1,0 +1,1 @@
+"""shoplog: generate, load and model an append-only shop event log."""

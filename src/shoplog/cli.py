@@ -1,0 +1,192 @@
+"""The ``shoplog`` console command: generate, load, run and the log's checks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from shoplog.build import DEFAULT_DB, BuildError, find_project_dir, run_dbt
+from shoplog.load import LoadError, discover, load
+from shoplog.progress import console
+from shoplog.report import layer_row_counts, print_summary, quarantine_counts
+
+DEFAULT_LANDING = Path("data/landing")
+#: The default sample the main job generates when the landing directory is empty.
+DEFAULT_SAMPLE = {"start": date(2026, 1, 1), "days": 28, "users": 1000, "seed": 42}
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", type=Path, default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})"
+    )
+
+
+def _add_fault_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("faults to inject (rates from 0 to 1, default 0)")
+    for name, help_text in [
+        ("duplicate-rate", "re-deliver an event (same line, later file)"),
+        ("late-rate", "deliver an event hours to days after it happened"),
+        ("skew-rate", "set the event time in the future (producer clock skew)"),
+        ("malformed-rate", "write a line that is not valid JSON"),
+        ("unknown-type-rate", "write an event of a type the catalogue does not know"),
+        ("v2-rate", "write add_to_cart as schema version 2 (renamed fields)"),
+    ]:
+        group.add_argument(f"--{name}", type=float, default=0.0, help=help_text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shoplog",
+        description="An append-only shop event log in DuckDB, modelled with dbt.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write a deterministic synthetic event log")
+    gen.add_argument("--out", type=Path, required=True, help="landing directory to write")
+    gen.add_argument("--start", type=date.fromisoformat, default=DEFAULT_SAMPLE["start"])
+    gen.add_argument("--days", type=int, default=DEFAULT_SAMPLE["days"])
+    gen.add_argument("--users", type=int, default=DEFAULT_SAMPLE["users"])
+    gen.add_argument("--seed", type=int, default=DEFAULT_SAMPLE["seed"])
+    gen.add_argument(
+        "--no-hard-cases",
+        action="store_true",
+        help="leave out shared devices, similar emails and claimed guest orders",
+    )
+    _add_fault_flags(gen)
+
+    ld = sub.add_parser("load", help="append new landing files to the raw log")
+    ld.add_argument("--landing", type=Path, default=DEFAULT_LANDING)
+    _add_db(ld)
+
+    run = sub.add_parser(
+        "run", help="main job: sample (if none), load, dbt build, dbt docs, summary"
+    )
+    run.add_argument("--landing", type=Path, default=DEFAULT_LANDING)
+    run.add_argument("--project-dir", type=Path, default=None)
+    _add_db(run)
+    val = sub.add_parser("validate", help="run the Great Expectations suite on the feature mart")
+    _add_db(val)
+    return parser
+
+
+def _faults(args: argparse.Namespace):
+    from shoplog.generate import Faults
+
+    return Faults(
+        duplicate_rate=args.duplicate_rate,
+        late_rate=args.late_rate,
+        skew_rate=args.skew_rate,
+        malformed_rate=args.malformed_rate,
+        unknown_type_rate=args.unknown_type_rate,
+        v2_rate=args.v2_rate,
+    )
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from shoplog.generate import generate
+
+    started = time.perf_counter()
+    summary = generate(
+        out=args.out,
+        start=args.start,
+        days=args.days,
+        users=args.users,
+        seed=args.seed,
+        faults=_faults(args),
+        hard_cases=not args.no_hard_cases,
+    )
+    console.print(
+        f"generated {summary.lines_written:,} lines in {summary.files_written:,} files "
+        f"under {args.out} in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    summary = load(args.landing, args.db)
+    console.print(
+        f"loaded {summary.lines_loaded:,} lines from {summary.files_loaded:,} new files "
+        f"({summary.files_skipped:,} already loaded) into {args.db} "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from shoplog.generate import generate
+
+    project_dir = find_project_dir(args.project_dir)
+    timings: dict[str, float] = {}
+    landing = args.landing
+    if not landing.exists() or not discover(landing):
+        console.print(f"no landing files in {landing}: generating the default sample")
+        started = time.perf_counter()
+        generate(out=landing, **DEFAULT_SAMPLE)
+        timings["generate"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    loaded = load(landing, args.db)
+    timings["load"] = time.perf_counter() - started
+    console.print(f"loaded {loaded.lines_loaded:,} new lines from {loaded.files_loaded:,} files")
+
+    started = time.perf_counter()
+    built = run_dbt(["build"], project_dir, args.db)
+    timings["dbt build"] = time.perf_counter() - started
+    if not built.success:
+        for failure in built.failures:
+            console.print(f"[red]{failure}")
+        console.print("[red bold]dbt build failed")
+        return 1
+
+    started = time.perf_counter()
+    docs = run_dbt(["docs", "generate", "--static"], project_dir, args.db, quiet=True)
+    timings["dbt docs"] = time.perf_counter() - started
+    if not docs.success:
+        console.print("[red bold]dbt docs generate failed")
+        return 1
+
+    print_summary(
+        layer_row_counts(args.db),
+        quarantine_counts(args.db),
+        built,
+        timings,
+        docs_path=project_dir / "target" / "static_index.html",
+    )
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from shoplog.validate import validate_features
+
+    outcome = validate_features(args.db)
+    for kind, column, ok in outcome.results:
+        mark = "[green]pass" if ok else "[red]FAIL"
+        console.print(f"{mark}[/] {kind} {column}")
+    verdict = "passed" if outcome.success else "failed"
+    console.print(f"feature mart suite {verdict} on {outcome.rows:,} rows")
+    return 0 if outcome.success else 1
+
+
+COMMANDS = {
+    "generate": cmd_generate,
+    "load": cmd_load,
+    "run": cmd_run,
+    "validate": cmd_validate,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (LoadError, BuildError, ValueError) as exc:
+        console.print(f"[red bold]error:[/] {exc}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

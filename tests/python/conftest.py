@@ -1,0 +1,58 @@
+"""Shared fixtures: a small generated log, loaded and built once per test session."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from shoplog.build import run_dbt
+from shoplog.generate import Faults, generate
+from shoplog.load import load
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+#: Faults on at small rates, so every quarantine reason and the duplicate ledger have rows.
+SMALL_FAULTS = Faults(
+    duplicate_rate=0.01,
+    late_rate=0.01,
+    skew_rate=0.005,
+    malformed_rate=0.005,
+    unknown_type_rate=0.005,
+    v2_rate=0.2,
+)
+
+
+@pytest.fixture(scope="session")
+def small_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("landing")
+    generate(
+        out=out,
+        start=date(2026, 1, 1),
+        days=10,
+        users=300,
+        seed=7,
+        faults=SMALL_FAULTS,
+        progress=False,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def built_db(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small log loaded and `dbt build` run on it; fails the session if the build fails."""
+    database = tmp_path_factory.mktemp("db") / "shoplog.duckdb"
+    load(small_landing, database, progress=False)
+    outcome = run_dbt(["build"], PROJECT_DIR, database, quiet=True)
+    assert outcome.success, outcome.failures
+    return database
+
+
+def query(database: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql).fetchall()
