@@ -22,6 +22,7 @@ profiles.yml: profiles.yml.example
 	cp profiles.yml.example profiles.yml
 
 setup: $(BIN)/shoplog profiles.yml ## create .venv from the lock file and profiles.yml
+	@mkdir -p data
 
 run: setup ## main job: sample log (if none), load, dbt build, dbt docs, summary
 	$(BIN)/shoplog run
