@@ -16,6 +16,15 @@ from shoplog.report import layer_row_counts, print_summary, quarantine_counts
 DEFAULT_LANDING = Path("data/landing")
 #: The default sample the main job generates when the landing directory is empty.
 DEFAULT_SAMPLE = {"start": date(2026, 1, 1), "days": 28, "users": 1000, "seed": 42}
+#: Faults in the main job's sample, at small rates, so quarantine and duplicates show.
+DEFAULT_SAMPLE_FAULTS = {
+    "duplicate_rate": 0.005,
+    "late_rate": 0.01,
+    "skew_rate": 0.002,
+    "malformed_rate": 0.001,
+    "unknown_type_rate": 0.001,
+    "v2_rate": 0.3,
+}
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
@@ -123,9 +132,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     timings: dict[str, float] = {}
     landing = args.landing
     if not landing.exists() or not discover(landing):
+        from shoplog.generate import Faults
+
         console.print(f"no landing files in {landing}: generating the default sample")
         started = time.perf_counter()
-        generate(out=landing, **DEFAULT_SAMPLE)
+        generate(out=landing, faults=Faults(**DEFAULT_SAMPLE_FAULTS), **DEFAULT_SAMPLE)
         timings["generate"] = time.perf_counter() - started
 
     started = time.perf_counter()
