@@ -1,18 +1,49 @@
--- Grain: one row per web session (see int_web_events__sessionized), with its person, timing,
--- entry page and activity counts.
+-- Grain: one row per web session (see int_web_events__sessionized), with its timing, entry
+-- page and activity counts. The person is joined downstream (fct_sessions), because identity
+-- can change without new events on the session's device.
+-- Incremental: a run recomputes every anonymous id whose event count changed, whole.
+{{ config(
+    materialized='incremental',
+    unique_key='anonymous_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+{{ require_full_refresh_for_as_of() }}
+
 with
 
 session_events as (
     select * from {{ ref('int_web_events__sessionized') }}
 ),
 
-people as (
-    select
-        identifier_value as anonymous_id,
-        person_key,
-        user_id
-    from {{ ref('int_identity__person_map') }}
-    where identifier_type = 'anonymous_id'
+{% if is_incremental() -%}
+changed_anonymous_ids as (
+    select event_counts.anonymous_id
+    from (
+        select
+            session_events.anonymous_id,
+            count(*) as event_count
+        from session_events
+        group by session_events.anonymous_id
+    ) as event_counts
+    left join (
+        select
+            built.anonymous_id,
+            sum(built.event_count) as event_count
+        from {{ this }} as built
+        group by built.anonymous_id
+    ) as built_counts
+        on event_counts.anonymous_id = built_counts.anonymous_id
+    where built_counts.event_count is null or built_counts.event_count != event_counts.event_count
+),
+
+{% endif -%}
+scoped_events as (
+    select session_events.*
+    from session_events
+    {%- if is_incremental() %}
+    where session_events.anonymous_id in (select changed_anonymous_ids.anonymous_id from changed_anonymous_ids)
+    {%- endif %}
 ),
 
 entries as (
@@ -22,7 +53,7 @@ entries as (
         referrer,
         campaign,
         host
-    from session_events
+    from scoped_events
     where is_session_start
 ),
 
@@ -39,7 +70,7 @@ activity as (
         count(case when event_type = 'add_to_cart' then 1 end) as add_to_cart_count,
         count(case when event_type = 'checkout_started' then 1 end) > 0 as has_checkout_started,
         count(case when event_type in ('login', 'signup', 'identify') then 1 end) > 0 as has_identified
-    from session_events
+    from scoped_events
     group by session_id, anonymous_id
 ),
 
@@ -47,8 +78,6 @@ final as (
     select
         activity.session_id,
         activity.anonymous_id,
-        people.person_key,
-        people.user_id,
         activity.started_at,
         activity.ended_at,
         {{ seconds_between('activity.started_at', 'activity.ended_at') }} as duration_seconds,
@@ -65,7 +94,6 @@ final as (
         activity.has_identified
     from activity
     inner join entries on activity.session_id = entries.session_id
-    left join people on activity.anonymous_id = people.anonymous_id
 )
 
 select * from final

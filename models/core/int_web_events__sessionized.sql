@@ -1,7 +1,17 @@
--- Grain: one row per web event, with the session it belongs to. A gap of more than
--- `session_timeout_minutes` (default 30) since the same anonymous id's previous event starts a
--- new session.
--- Ties on event time are broken by event id, so sessions are deterministic.
+-- Grain: one row per web event with an anonymous id, with the session it belongs to. A gap of
+-- more than `session_timeout_minutes` (default 30) since the same anonymous id's previous
+-- event starts a new session. Ties on event time are broken by event id, so sessions are
+-- deterministic; a session's id is derived from its anonymous id and its first event.
+-- Incremental: a run recomputes every anonymous id that has new events (late ones included),
+-- whole, so it always equals a full refresh.
+{{ config(
+    materialized='incremental',
+    unique_key='anonymous_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+{{ require_full_refresh_for_as_of() }}
+
 with
 
 web_events as (
@@ -21,14 +31,33 @@ web_events as (
     where anonymous_id is not null
 ),
 
+{% if is_incremental() -%}
+changed_anonymous_ids as (
+    select distinct web_events.anonymous_id
+    from web_events
+    where not exists (
+        select 1 from {{ this }} as sessionized
+        where sessionized.event_id = web_events.event_id
+    )
+),
+
+{% endif -%}
+scoped_events as (
+    select web_events.*
+    from web_events
+    {%- if is_incremental() %}
+    where web_events.anonymous_id in (select changed_anonymous_ids.anonymous_id from changed_anonymous_ids)
+    {%- endif %}
+),
+
 gaps as (
     select
-        web_events.*,
-        lag(web_events.event_at) over (
-            partition by web_events.anonymous_id
-            order by web_events.event_at, web_events.event_id
+        scoped_events.*,
+        lag(scoped_events.event_at) over (
+            partition by scoped_events.anonymous_id
+            order by scoped_events.event_at, scoped_events.event_id
         ) as previous_event_at
-    from web_events
+    from scoped_events
 ),
 
 flagged as (

@@ -1,144 +1,87 @@
 -- Grain: one row per identifier (identifier_type, identifier_value) seen in the log, with the
--- person it belongs to. First identity rules: an account (user_id) is a person; an anonymous id
--- linked to an account belongs to it; a hashed email belongs to the account that registered it,
--- else it is a guest person of its own; an anonymous id never linked is a person of its own.
+-- person it belongs to. A person is a connected component of the identity graph; its key is
+-- the hash of the component's earliest identifier in the log (by first received_at, then
+-- type, then value), so it does not change when unrelated data arrives, only when two persons
+-- merge (see int_identity__person_key_merges). An identifier blocked by the shared-device
+-- guard belongs to the person of the first account it was linked to.
 with
 
-web_events as (
-    select
-        anonymous_id,
-        user_id,
-        email_hash,
-        event_type,
-        event_at,
-        event_id
-    from {{ ref('stg_web__events') }}
-),
-
-orders as (
-    select
-        user_id,
-        email_hash,
-        ordered_at,
-        event_id
-    from {{ ref('stg_shop__orders') }}
-),
-
-anonymous_users as (
-    select
-        anonymous_id,
-        user_id
-    from {{ ref('int_identity__anonymous_users') }}
-),
-
-account_emails as (
-    -- the email an account registered first (signup or identify)
-    select
-        email_hash,
-        user_id
-    from web_events
-    where email_hash is not null and user_id is not null
-    qualify row_number() over (partition by email_hash order by event_at, event_id) = 1
-),
-
-anonymous_identifiers as (
-    select
-        'anonymous_id' as identifier_type,
-        web_events.anonymous_id as identifier_value,
-        min(web_events.event_at) as first_seen_at,
-        max(web_events.event_at) as last_seen_at
-    from web_events
-    where web_events.anonymous_id is not null
-    group by web_events.anonymous_id
-),
-
-user_identifiers as (
-    select
-        'user_id' as identifier_type,
-        user_id as identifier_value,
-        min(event_at) as first_seen_at,
-        max(event_at) as last_seen_at
-    from (
-        select
-            user_id,
-            event_at
-        from web_events
-        where user_id is not null
-        union all
-        select
-            user_id,
-            ordered_at as event_at
-        from orders
-        where user_id is not null
-    ) as user_sightings
-    group by user_id
-),
-
-email_identifiers as (
-    select
-        'email_hash' as identifier_type,
-        email_hash as identifier_value,
-        min(event_at) as first_seen_at,
-        max(event_at) as last_seen_at
-    from (
-        select
-            email_hash,
-            event_at
-        from web_events
-        where email_hash is not null
-        union all
-        select
-            email_hash,
-            ordered_at as event_at
-        from orders
-        where email_hash is not null
-    ) as email_sightings
-    group by email_hash
-),
-
 identifiers as (
-    select * from anonymous_identifiers
-    union all
-    select * from user_identifiers
-    union all
-    select * from email_identifiers
+    select * from {{ ref('int_identity__identifiers') }}
+),
+
+components as (
+    select * from {{ ref('int_identity__components') }}
 ),
 
 resolved as (
     select
+        identifiers.identifier_key,
         identifiers.identifier_type,
         identifiers.identifier_value,
         identifiers.first_seen_at,
         identifiers.last_seen_at,
-        case identifiers.identifier_type
-            when 'user_id' then identifiers.identifier_value
-            when 'anonymous_id' then anonymous_users.user_id
-            when 'email_hash' then account_emails.user_id
-        end as resolved_user_id
+        identifiers.first_received_at,
+        identifiers.last_received_at,
+        identifiers.is_merge_blocked,
+        case
+            when identifiers.is_merge_blocked then 'first_account' else 'graph'
+        end as resolution_method,
+        case
+            when identifiers.is_merge_blocked then account_components.root_identifier_key
+            else components.root_identifier_key
+        end as root_identifier_key,
+        case
+            when identifiers.is_merge_blocked then account_components.root_identifier_type
+            else components.root_identifier_type
+        end as root_identifier_type,
+        case
+            when identifiers.is_merge_blocked then account_components.root_identifier_value
+            else components.root_identifier_value
+        end as root_identifier_value
     from identifiers
-    left join anonymous_users
+    inner join components on identifiers.identifier_key = components.identifier_key
+    left join components as account_components
         on
-            identifiers.identifier_type = 'anonymous_id'
-            and identifiers.identifier_value = anonymous_users.anonymous_id
-    left join account_emails
-        on
-            identifiers.identifier_type = 'email_hash'
-            and identifiers.identifier_value = account_emails.email_hash
+            identifiers.is_merge_blocked
+            and account_components.identifier_key = concat('user_id:', identifiers.first_account_user_id)
+),
+
+person_accounts as (
+    -- the person's account: its earliest user_id (a person has one in practice)
+    select
+        root_identifier_key,
+        identifier_value as user_id
+    from (
+        select
+            resolved.root_identifier_key,
+            resolved.identifier_value,
+            row_number() over (
+                partition by resolved.root_identifier_key
+                order by resolved.first_received_at, resolved.identifier_value
+            ) as account_rank
+        from resolved
+        where resolved.identifier_type = 'user_id'
+    ) as ranked_accounts
+    where account_rank = 1
 ),
 
 final as (
     select
-        identifier_type,
-        identifier_value,
-        case
-            when resolved_user_id is not null
-                then {{ hash_key(["'user_id'", 'resolved_user_id']) }}
-            else {{ hash_key(['identifier_type', 'identifier_value']) }}
-        end as person_key,
-        resolved_user_id as user_id,
-        first_seen_at,
-        last_seen_at
+        resolved.identifier_type,
+        resolved.identifier_value,
+        {{ hash_key(['resolved.root_identifier_type', 'resolved.root_identifier_value']) }} as person_key,
+        person_accounts.user_id,
+        resolved.first_seen_at,
+        resolved.last_seen_at,
+        resolved.first_received_at,
+        resolved.last_received_at,
+        resolved.root_identifier_type,
+        resolved.root_identifier_value,
+        resolved.resolution_method,
+        resolved.is_merge_blocked
     from resolved
+    left join person_accounts on resolved.root_identifier_key = person_accounts.root_identifier_key
 )
 
 select * from final

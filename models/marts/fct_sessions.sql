@@ -1,31 +1,41 @@
--- Grain: one row per web session.
+-- Grain: one row per web session, with the person behind its device.
 with
 
 sessions as (
     select * from {{ ref('int_sessions__aggregated') }}
 ),
 
+people as (
+    select
+        identifier_value as anonymous_id,
+        person_key,
+        user_id
+    from {{ ref('int_identity__person_map') }}
+    where identifier_type = 'anonymous_id'
+),
+
 final as (
     select
-        session_id,
-        person_key,
-        anonymous_id,
-        user_id,
-        started_at,
-        ended_at,
-        duration_seconds,
-        cast(started_at as date) as session_date,
-        landing_path,
-        referrer,
-        campaign,
-        host,
-        event_count,
-        page_view_count,
-        product_view_count,
-        add_to_cart_count,
-        has_checkout_started,
-        has_identified
+        sessions.session_id,
+        people.person_key,
+        sessions.anonymous_id,
+        people.user_id,
+        sessions.started_at,
+        sessions.ended_at,
+        sessions.duration_seconds,
+        cast(sessions.started_at as date) as session_date,
+        sessions.landing_path,
+        sessions.referrer,
+        sessions.campaign,
+        sessions.host,
+        sessions.event_count,
+        sessions.page_view_count,
+        sessions.product_view_count,
+        sessions.add_to_cart_count,
+        sessions.has_checkout_started,
+        sessions.has_identified
     from sessions
+    left join people on sessions.anonymous_id = people.anonymous_id
 )
 
 select * from final

@@ -82,7 +82,8 @@ def run_dbt(
         command += ["--target", target]
     if quiet:
         command = ["--quiet", *command]
-    results_path = project_dir / "target" / "run_results.json"
+    target_path = args[args.index("--target-path") + 1] if "--target-path" in args else "target"
+    results_path = project_dir / target_path / "run_results.json"
     results_path.unlink(missing_ok=True)
     completed = subprocess.run([dbt_executable(), *command], cwd=project_dir, check=False)
     outcome = DbtOutcome(command=command, success=completed.returncode == 0)

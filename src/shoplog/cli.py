@@ -78,6 +78,34 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(run)
     val = sub.add_parser("validate", help="run the Great Expectations suite on the feature mart")
     _add_db(val)
+
+    rec = sub.add_parser(
+        "reconcile",
+        help="lines landed / raw / staged / quarantined / duplicates per source and day",
+    )
+    rec.add_argument("--landing", type=Path, default=None, help="also count the landed lines")
+    _add_db(rec)
+
+    chk = sub.add_parser(
+        "replay-check",
+        help="incremental runs over batches vs a full refresh, and snapshots vs their replay",
+    )
+    chk.add_argument("--landing", type=Path, default=DEFAULT_LANDING)
+    chk.add_argument("--batches", type=int, default=4)
+    chk.add_argument("--workdir", type=Path, default=Path("data/replay-check"))
+    chk.add_argument("--project-dir", type=Path, default=None)
+
+    rep = sub.add_parser(
+        "replay", help="rebuild the snapshots into an empty database from the raw log alone"
+    )
+    rep.add_argument("--out", type=Path, required=True, help="the new (empty) DuckDB file")
+    rep.add_argument("--project-dir", type=Path, default=None)
+    _add_db(rep)
+    err = sub.add_parser(
+        "er-report", help="entity resolution accuracy against the generator's ground truth"
+    )
+    err.add_argument("--truth", type=Path, required=True, help="the landing's _truth directory")
+    _add_db(err)
     return parser
 
 
@@ -182,11 +210,57 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if outcome.success else 1
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from shoplog.report import print_reconciliation, reconcile
+
+    rows = reconcile(args.db, args.landing)
+    return 0 if print_reconciliation(rows) else 1
+
+
+def cmd_replay_check(args: argparse.Namespace) -> int:
+    from shoplog.replay import replay_check
+
+    verdicts = replay_check(
+        args.landing, args.workdir, args.batches, find_project_dir(args.project_dir)
+    )
+    for verdict in verdicts:
+        mark = "[green]same" if verdict.same else "[red bold]DIFFERENT"
+        left = verdict.left[0] if verdict.left else "-"
+        right = verdict.right[0] if verdict.right else "-"
+        console.print(f"{mark}[/] {verdict.relation} ({left} vs {right} rows)")
+    differing = [v.relation for v in verdicts if not v.same]
+    console.print(f"{len(verdicts) - len(differing)} of {len(verdicts)} relations identical")
+    return 1 if differing else 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from shoplog.replay import replay, snapshot_rows
+
+    steps = replay(args.db, args.out, find_project_dir(args.project_dir), quiet=False)
+    console.print(f"replayed {len(steps)} load(s) into {args.out}")
+    for name, (rows, _digest) in snapshot_rows(args.out).items():
+        console.print(f"{name}: {rows:,} rows")
+    return 0
+
+
+def cmd_er_report(args: argparse.Namespace) -> int:
+    import json
+
+    from shoplog.er_report import er_report
+
+    console.print_json(json.dumps(er_report(args.db, args.truth)))
+    return 0
+
+
 COMMANDS = {
     "generate": cmd_generate,
     "load": cmd_load,
     "run": cmd_run,
     "validate": cmd_validate,
+    "er-report": cmd_er_report,
+    "reconcile": cmd_reconcile,
+    "replay-check": cmd_replay_check,
+    "replay": cmd_replay,
 }
 
 

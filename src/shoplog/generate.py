@@ -253,8 +253,9 @@ _OMIT = object()  # sentinel: leave an optional envelope key out
 class Faults:
     """Rates (0..1) of the delivery faults to inject; each applies per eligible event.
 
-    * ``duplicate_rate``: the same line is delivered again, in ``part-00001`` of the same or a
-      later hour partition.
+    * ``duplicate_rate``: the same event (same ``event_id``, time and payload) is delivered
+      again 1 s to 6 h later: the collector stamps the new ``received_at``, and the copy lands
+      in ``part-00001`` of the hour partition of that ``received_at``.
     * ``late_rate``: ``received_at`` is 1 h to 3 days after ``event_time``.
     * ``skew_rate``: ``event_time`` is 1 to 48 h in the future of ``received_at``.
     * ``malformed_rate``: an extra line that is truncated JSON or not JSON at all.
@@ -515,8 +516,11 @@ class _Simulator:
         self._put(source, recv, 0, event_id, line)
         if f.duplicate_rate and self.f_rng["dup"].random() < f.duplicate_rate:
             r = self.f_rng["dup"]
-            later = recv + r.choice((0, 0, 1, 1, 2, 3, 6)) * MS_HOUR
-            self._put(source, later, 1, event_id, line, sort_ms=recv)
+            later = recv + r.randint(1_000, 6 * MS_HOUR)
+            copy = dict(ev, received_at=self.clock.iso(later))
+            self._put(
+                source, later, 1, event_id, json.dumps(copy, separators=(",", ":"), sort_keys=False)
+            )
             self.fault_lines["duplicate"] += 1
         if f.malformed_rate and self.f_rng["malformed"].random() < f.malformed_rate:
             r = self.f_rng["malformed"]

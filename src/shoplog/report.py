@@ -68,3 +68,115 @@ def print_summary(
         "wall time: " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in timings.items())
     )
     console.print(f"docs: {docs_path}")
+
+
+RECONCILE_COLUMNS = ("source", "day", "landed", "raw", "staged", "quarantined", "duplicates")
+
+
+def reconcile(database: Path, landing: Path | None = None) -> list[dict]:
+    """Lines landed / raw / staged / quarantined / duplicates per source and day.
+
+    Source and day come from the file's ``source=``/``date=`` partitions (else the first folder
+    of its path and the day it was loaded). ``landed`` counts the lines of the files on disk
+    when ``landing`` is given (files not loaded yet included), else the manifest's line counts.
+    """
+    from shoplog.load import discover, split_lines
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        con.execute("create temp table landed_files (file_path varchar, landed_lines bigint)")
+        if landing is not None:
+            rows = [
+                (
+                    path.relative_to(landing).as_posix(),
+                    len(split_lines(path.read_bytes(), path.name.endswith(".gz"))),
+                )
+                for path in discover(landing)
+            ]
+            if rows:
+                con.executemany("insert into landed_files values (?, ?)", rows)
+        else:
+            con.execute(
+                "insert into landed_files select file_path, line_count from raw.load_manifest"
+            )
+        try:
+            con.execute("select 1 from staging.stg_raw__events limit 0")
+            classified = (
+                "select file_path, count(case when line_status = 'staged' then 1 end) as staged, "
+                "count(case when line_status = 'quarantined' then 1 end) as quarantined, "
+                "count(case when line_status = 'duplicate' then 1 end) as duplicates "
+                "from staging.stg_raw__events group by file_path"
+            )
+        except duckdb.CatalogException:
+            classified = (
+                "select null::varchar as file_path, 0 as staged, 0 as quarantined, "
+                "0 as duplicates where false"
+            )
+        result = con.execute(
+            f"""
+            with raw_files as (
+                select file_path, count(*) as raw_lines, min(loaded_at) as loaded_at
+                from raw.events group by file_path
+            ),
+            classified as ({classified}),
+            files as (
+                select
+                    coalesce(landed_files.file_path, raw_files.file_path) as file_path,
+                    coalesce(landed_files.landed_lines, 0) as landed,
+                    coalesce(raw_files.raw_lines, 0) as raw,
+                    coalesce(classified.staged, 0) as staged,
+                    coalesce(classified.quarantined, 0) as quarantined,
+                    coalesce(classified.duplicates, 0) as duplicates,
+                    raw_files.loaded_at
+                from landed_files
+                full outer join raw_files on landed_files.file_path = raw_files.file_path
+                left join classified
+                    on coalesce(landed_files.file_path, raw_files.file_path) = classified.file_path
+            )
+            select
+                coalesce(
+                    regexp_extract(file_path, 'source=([^/]+)', 1),
+                    split_part(file_path, '/', 1)
+                ) as source,
+                coalesce(
+                    nullif(regexp_extract(file_path, 'date=([0-9-]+)', 1), ''),
+                    cast(cast(loaded_at as date) as varchar),
+                    'not loaded'
+                ) as day,
+                sum(landed), sum(raw), sum(staged), sum(quarantined), sum(duplicates)
+            from files
+            group by all
+            order by source, day
+            """
+        ).fetchall()
+    return [dict(zip(RECONCILE_COLUMNS, row, strict=True)) for row in result]
+
+
+def print_reconciliation(rows: list[dict]) -> bool:
+    """Print the reconciliation; True when every landed line is in raw exactly once and every
+    raw line is staged, quarantined or a duplicate."""
+    table = Table(title="reconciliation: landed = raw = staged + quarantined + duplicates")
+    for column in RECONCILE_COLUMNS:
+        table.add_column(
+            column, justify="left" if column in ("source", "day") else "right", no_wrap=True
+        )
+    table.add_column("check")
+    balanced = True
+    for row in rows:
+        classified = row["staged"] + row["quarantined"] + row["duplicates"]
+        if row["landed"] != row["raw"]:
+            verdict, balanced = "[red]landed ≠ raw (load them)", False
+        elif classified != row["raw"]:
+            verdict, balanced = "[red]raw ≠ classified (run dbt build)", False
+        else:
+            verdict = "[green]ok"
+        table.add_row(
+            *(
+                str(row[c]) if c in ("source", "day") else f"{int(row[c]):,}"
+                for c in RECONCILE_COLUMNS
+            ),
+            verdict,
+        )
+    console.print(table)
+    totals = {c: sum(int(r[c]) for r in rows) for c in RECONCILE_COLUMNS[2:]}
+    console.print(", ".join(f"{name}: {value:,}" for name, value in totals.items()))
+    return balanced

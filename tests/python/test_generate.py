@@ -8,7 +8,7 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -477,14 +477,16 @@ def assert_rate(count: int, eligible: int, rate: float) -> None:
     assert 0.6 * rate * eligible <= count <= 1.4 * rate * eligible, (count, eligible, rate)
 
 
-def test_duplicates_are_identical_lines_delivered_later(base, tmp_path):
+def test_duplicates_are_the_same_event_received_again_later(base, tmp_path):
     root, summary = base
     base_files = read_lines(root)
 
     result = run(tmp_path, faults=Faults(duplicate_rate=0.05))
 
     files = read_lines(tmp_path)
-    originals = {line: rel for rel, lines in base_files.items() for line in lines}
+    originals = {
+        json.loads(line)["event_id"]: line for lines in base_files.values() for line in lines
+    }
     dups = []
     for rel, lines in files.items():
         if rel.endswith("part-00001.ndjson.gz"):
@@ -493,9 +495,15 @@ def test_duplicates_are_identical_lines_delivered_later(base, tmp_path):
             assert lines == base_files[rel]
     assert set(base_files) <= set(files)
     for rel, line in dups:
-        src = originals[line]  # an exact copy of a line delivered before
-        assert PART.match(rel).group(1, 2, 3) >= PART.match(src).group(1, 2, 3)
-        assert PART.match(rel).group(1) == PART.match(src).group(1)
+        copy = json.loads(line)
+        original = json.loads(originals[copy["event_id"]])
+        assert {k: v for k, v in copy.items() if k != "received_at"} == {
+            k: v for k, v in original.items() if k != "received_at"
+        }
+        delay = ts(copy["received_at"]) - ts(original["received_at"])
+        assert timedelta(seconds=1) <= delay <= timedelta(hours=6)
+        _, day, hour, _ = PART.match(rel).groups()
+        assert (copy["received_at"][:10], copy["received_at"][11:13]) == (day, hour)
     assert len({line for _, line in dups}) == len(dups)
     assert_rate(len(dups), summary.lines_written, 0.05)
     assert result.fault_lines == {"duplicate": len(dups)}

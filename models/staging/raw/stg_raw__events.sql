@@ -1,239 +1,52 @@
-{#- The one place the raw log's JSON is parsed: one row per raw line, each line parsed once
-    (one list extraction of every field any later model needs), typed, validated against the
-    event standard and classified as staged, quarantined (with a reason) or duplicate. -#}
-
-{%- set fields = [
-    ('event_id', '$.event_id'),
-    ('event_type', '$.event_type'),
-    ('schema_version_text', '$.schema_version'),
-    ('source_system', '$.source'),
-    ('event_time_text', '$.event_time'),
-    ('received_at_text', '$.received_at'),
-    ('anonymous_id', '$.anonymous_id'),
-    ('user_id', '$.user_id'),
-    ('email', '$.email'),
-    ('payment_customer_id', '$.payment_customer_id'),
-    ('order_id', '$.order_id'),
-    ('page_url', '$.context.page_url'),
-    ('page_path', '$.context.path'),
-    ('referrer', '$.context.referrer'),
-    ('host', '$.context.host'),
-    ('user_agent', '$.context.user_agent'),
-    ('ip', '$.context.ip'),
-    ('campaign', '$.context.campaign'),
-    ('prop_page_type', '$.properties.page_type'),
-    ('prop_title', '$.properties.title'),
-    ('prop_product_id', '$.properties.product_id'),
-    ('prop_item_id', '$.properties.item_id'),
-    ('prop_quantity', '$.properties.quantity'),
-    ('prop_qty', '$.properties.qty'),
-    ('prop_price', '$.properties.price'),
-    ('prop_unit_price', '$.properties.unit_price'),
-    ('prop_currency', '$.properties.currency'),
-    ('prop_cart_value', '$.properties.cart_value'),
-    ('prop_item_count', '$.properties.item_count'),
-    ('prop_total_amount', '$.properties.total_amount'),
-    ('prop_lines', '$.properties.lines'),
-    ('prop_status', '$.properties.status'),
-    ('prop_previous_status', '$.properties.previous_status'),
-    ('prop_amount', '$.properties.amount'),
-    ('prop_reason', '$.properties.reason'),
-    ('prop_payment_id', '$.properties.payment_id'),
-    ('prop_method', '$.properties.method'),
-    ('prop_failure_reason', '$.properties.failure_reason'),
-    ('prop_refund_id', '$.properties.refund_id'),
-    ('prop_name', '$.properties.name'),
-    ('prop_category', '$.properties.category'),
-    ('prop_old_price', '$.properties.old_price'),
-    ('prop_new_price', '$.properties.new_price'),
-] -%}
-{%- set envelope_types = [
-    ('document', '$'),
-    ('event_id', '$.event_id'),
-    ('event_type', '$.event_type'),
-    ('schema_version', '$.schema_version'),
-    ('source', '$.source'),
-    ('event_time', '$.event_time'),
-    ('received_at', '$.received_at'),
-] -%}
+{#- The one place the raw log's JSON is parsed (see macros/raw_line_parsing.sql): one row per
+    raw line, parsed once, typed, validated and classified as staged, quarantined or duplicate.
+    Incremental: a run parses only the raw lines not yet here, and re-ranks the already staged
+    lines of the same event ids, so the result equals a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='raw_line_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+{{ require_full_refresh_for_as_of() }}
 
 with
 
 raw_events as (
     select
-        load_id,
-        file_path,
-        line_number,
-        line,
-        loaded_at
-    from {{ source('raw', 'events') }}
+        raw_lines.load_id,
+        raw_lines.file_path,
+        raw_lines.line_number,
+        raw_lines.line,
+        raw_lines.loaded_at
+    from {{ source('raw', 'events') }} as raw_lines
+    {%- if is_incremental() %}
+    where not exists (
+        select 1 from {{ this }} as staged
+        where
+            staged.file_path = raw_lines.file_path
+            and staged.line_number = raw_lines.line_number
+    )
+    {%- endif %}
 ),
 
-catalogue as (
-    select
-        source as catalogue_source,
-        event_type as catalogue_event_type,
-        schema_version as catalogue_schema_version
-    from {{ ref('event_catalogue') }}
-),
+{{ raw_line_parsing_ctes('raw_events') }},
 
-json_checked as (
-    select
-        raw_events.*,
-        {{ json_is_valid('raw_events.line') }} as is_valid_json
-    from raw_events
-),
-
-extracted as (
-    select
-        json_checked.*,
-        case
-            when json_checked.is_valid_json
-                then {{ json_extract_texts('json_checked.line', fields | map(attribute=1) | list) }}
-        end as field_texts,
-        case
-            when json_checked.is_valid_json
-                then {{ json_extract_types('json_checked.line', envelope_types | map(attribute=1) | list) }}
-        end as field_types
-    from json_checked
-),
-
-fields as (
-    select
-        load_id,
-        file_path,
-        line_number,
-        loaded_at,
-        {%- for name, path in fields %}
-        {{ list_element('field_texts', loop.index) }} as {{ name }},
-        {%- endfor %}
-        {%- for name, path in envelope_types %}
-        {{ list_element('field_types', loop.index) }} as json_type_{{ name }},
-        {%- endfor %}
-        is_valid_json
-    from extracted
-),
-
-typed as (
-    select
-        fields.*,
-        {{ dbt.safe_cast('schema_version_text', 'integer') }} as schema_version,
-        {{ parse_utc_timestamp('event_time_text') }} as event_at,
-        {{ parse_utc_timestamp('received_at_text') }} as received_at
-    from fields
-),
-
-classified as (
-    select
-        typed.*,
-        case
-            when not typed.is_valid_json then 'invalid_json'
-            when typed.json_type_document != 'OBJECT' then 'missing_envelope_field'
-            when
-                typed.event_id is null
-                or typed.event_type is null
-                or typed.schema_version_text is null
-                or typed.source_system is null
-                or typed.event_time_text is null
-                or typed.received_at_text is null
-                then 'missing_envelope_field'
-            when
-                typed.json_type_event_id != 'VARCHAR'
-                or typed.json_type_event_type != 'VARCHAR'
-                or typed.json_type_schema_version not in ('BIGINT', 'UBIGINT')
-                or typed.json_type_source != 'VARCHAR'
-                or typed.json_type_event_time != 'VARCHAR'
-                or typed.json_type_received_at != 'VARCHAR'
-                or typed.event_id = ''
-                or typed.event_at is null
-                or typed.received_at is null
-                then 'wrong_type'
-            when not exists (
-                select 1 from catalogue
-                where
-                    catalogue.catalogue_source = typed.source_system
-                    and catalogue.catalogue_event_type = typed.event_type
-            ) then 'unknown_event_type'
-            when not exists (
-                select 1 from catalogue
-                where
-                    catalogue.catalogue_source = typed.source_system
-                    and catalogue.catalogue_event_type = typed.event_type
-                    and catalogue.catalogue_schema_version = typed.schema_version
-            ) then 'unknown_schema_version'
-        end as quarantine_reason
-    from typed
-),
-
-clocked as (
-    -- The log's clock for every line: its received_at; for a line whose received_at cannot be
-    -- read, the latest received_at of its landing file (the file was closed after it), and for a
-    -- file with no readable line, the time it was loaded.
-    select
-        classified.*,
-        coalesce(
-            classified.received_at,
-            max(classified.received_at) over (partition by classified.file_path),
-            classified.loaded_at
-        ) as log_clock_at
-    from classified
-),
-
-as_of_log as (
-    select * from clocked
+new_lines as (
+    select * from parsed_lines
     where {{ as_of_condition('log_clock_at') }}
 ),
 
-deliveries as (
-    select
-        as_of_log.*,
-        case
-            when as_of_log.quarantine_reason is null
-                then row_number() over (
-                    partition by as_of_log.event_id, as_of_log.quarantine_reason is null
-                    order by as_of_log.received_at, as_of_log.file_path, as_of_log.line_number
-                )
-        end as delivery_number
-    from as_of_log
-),
+{{ raw_line_delivery_ctes('new_lines', this if is_incremental() else none) }},
 
 final as (
     select
-        {{ hash_key(['file_path', 'line_number']) }} as raw_line_key,
-        load_id,
-        file_path,
-        line_number,
-        loaded_at,
-        log_clock_at,
-        case
-            when quarantine_reason is not null then 'quarantined'
-            when delivery_number > 1 then 'duplicate'
-            else 'staged'
-        end as line_status,
-        quarantine_reason,
-        event_id,
-        event_type,
-        schema_version,
-        source_system,
-        event_at,
-        received_at,
-        anonymous_id,
-        user_id,
-        {{ pseudonymize(normalize_email('email')) }} as email_hash,
-        payment_customer_id,
-        order_id,
-        page_url,
-        page_path,
-        referrer,
-        host,
-        user_agent,
-        {{ pseudonymize('ip') }} as ip_hash,
-        campaign,
-        {%- for name, path in fields if name.startswith('prop_') %}
-        {{ name }},
+        {%- for column in raw_line_parsed_columns() %}
+        {{ column }},
         {%- endfor %}
+        line_status,
         delivery_number
-    from deliveries
+    from classified_lines
 )
 
 select * from final

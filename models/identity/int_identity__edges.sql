@@ -1,0 +1,49 @@
+-- Grain: one row per edge of the identity graph: an unordered pair of identifiers
+-- (identifier_key_a < identifier_key_b) linked by at least one event, with when the link first
+-- became visible in the log. Edges touching an identifier blocked by the shared-device guard
+-- are kept here for inspection but flagged is_used_for_merging = false.
+with
+
+links as (
+    select * from {{ ref('int_identity__links') }}
+),
+
+identifiers as (
+    select
+        identifier_key,
+        is_merge_blocked
+    from {{ ref('int_identity__identifiers') }}
+),
+
+ranked_links as (
+    select
+        links.*,
+        row_number() over (
+            partition by links.identifier_key_a, links.identifier_key_b
+            order by links.received_at, links.linked_at, links.event_id
+        ) as link_rank,
+        count(*) over (partition by links.identifier_key_a, links.identifier_key_b) as link_count
+    from links
+),
+
+final as (
+    select
+        ranked_links.identifier_key_a,
+        ranked_links.identifier_type_a,
+        ranked_links.identifier_value_a,
+        ranked_links.identifier_key_b,
+        ranked_links.identifier_type_b,
+        ranked_links.identifier_value_b,
+        ranked_links.link_source as first_link_source,
+        ranked_links.event_id as first_link_event_id,
+        ranked_links.linked_at as first_linked_at,
+        ranked_links.received_at as first_received_at,
+        ranked_links.link_count,
+        not identifiers_a.is_merge_blocked and not identifiers_b.is_merge_blocked as is_used_for_merging
+    from ranked_links
+    inner join identifiers as identifiers_a on ranked_links.identifier_key_a = identifiers_a.identifier_key
+    inner join identifiers as identifiers_b on ranked_links.identifier_key_b = identifiers_b.identifier_key
+    where ranked_links.link_rank = 1
+)
+
+select * from final

@@ -1,0 +1,165 @@
+-- Grain: one row per identifier (identifier_type, identifier_value) seen in the log: anonymous
+-- ids, user ids, email hashes and payment customer ids, with when they were first and last
+-- seen (event time and log time), their order in the log (identifier_rank) and the shared-
+-- device guard: an identifier that is not an account but is linked to more accounts than
+-- var('identity_max_accounts_per_identifier') is not used to merge persons (its edges are
+-- dropped) and is mapped to its first account instead.
+with
+
+web_events as (
+    select
+        anonymous_id,
+        user_id,
+        email_hash,
+        event_at,
+        received_at
+    from {{ ref('stg_web__events') }}
+),
+
+orders as (
+    select
+        user_id,
+        email_hash,
+        ordered_at,
+        received_at
+    from {{ ref('stg_shop__orders') }}
+),
+
+payment_events as (
+    select
+        payment_customer_id,
+        occurred_at,
+        received_at
+    from {{ ref('stg_payments__payment_events') }}
+),
+
+links as (
+    select * from {{ ref('int_identity__links') }}
+),
+
+sightings as (
+    select
+        'anonymous_id' as identifier_type,
+        anonymous_id as identifier_value,
+        event_at as seen_at,
+        received_at
+    from web_events
+    where anonymous_id is not null
+    union all
+    select
+        'user_id' as identifier_type,
+        user_id as identifier_value,
+        event_at as seen_at,
+        received_at
+    from web_events
+    where user_id is not null
+    union all
+    select
+        'email_hash' as identifier_type,
+        email_hash as identifier_value,
+        event_at as seen_at,
+        received_at
+    from web_events
+    where email_hash is not null
+    union all
+    select
+        'user_id' as identifier_type,
+        user_id as identifier_value,
+        ordered_at as seen_at,
+        received_at
+    from orders
+    where user_id is not null
+    union all
+    select
+        'email_hash' as identifier_type,
+        email_hash as identifier_value,
+        ordered_at as seen_at,
+        received_at
+    from orders
+    where email_hash is not null
+    union all
+    select
+        'payment_customer_id' as identifier_type,
+        payment_customer_id as identifier_value,
+        occurred_at as seen_at,
+        received_at
+    from payment_events
+    where payment_customer_id is not null
+),
+
+identifiers as (
+    select
+        identifier_type,
+        identifier_value,
+        min(seen_at) as first_seen_at,
+        max(seen_at) as last_seen_at,
+        min(received_at) as first_received_at,
+        max(received_at) as last_received_at
+    from sightings
+    group by identifier_type, identifier_value
+),
+
+account_links as (
+    -- each non-account identifier with every account (user_id) it was linked to directly
+    select
+        identifier_key_a as identifier_key,
+        identifier_value_b as account_user_id,
+        received_at,
+        linked_at
+    from links
+    where identifier_type_b = 'user_id' and identifier_type_a != 'user_id'
+    union all
+    select
+        identifier_key_b as identifier_key,
+        identifier_value_a as account_user_id,
+        received_at,
+        linked_at
+    from links
+    where identifier_type_a = 'user_id' and identifier_type_b != 'user_id'
+),
+
+ranked_account_links as (
+    select
+        identifier_key,
+        account_user_id,
+        row_number() over (
+            partition by identifier_key
+            order by received_at, linked_at, account_user_id
+        ) as link_rank,
+        count(distinct account_user_id) over (partition by identifier_key) as linked_account_count
+    from account_links
+),
+
+first_accounts as (
+    select
+        identifier_key,
+        account_user_id as first_account_user_id,
+        linked_account_count
+    from ranked_account_links
+    where link_rank = 1
+),
+
+final as (
+    select
+        concat(identifiers.identifier_type, ':', identifiers.identifier_value) as identifier_key,
+        identifiers.identifier_type,
+        identifiers.identifier_value,
+        row_number() over (
+            order by identifiers.first_received_at, identifiers.identifier_type, identifiers.identifier_value
+        ) as identifier_rank,
+        identifiers.first_seen_at,
+        identifiers.last_seen_at,
+        identifiers.first_received_at,
+        identifiers.last_received_at,
+        first_accounts.first_account_user_id,
+        coalesce(first_accounts.linked_account_count, 0) as linked_account_count,
+        coalesce(
+            first_accounts.linked_account_count > {{ var('identity_max_accounts_per_identifier') }},
+            false
+        ) as is_merge_blocked
+    from identifiers
+    left join first_accounts
+        on concat(identifiers.identifier_type, ':', identifiers.identifier_value) = first_accounts.identifier_key
+)
+
+select * from final

@@ -1,0 +1,194 @@
+"""Replay: prove that incremental runs equal a full refresh, and rebuild snapshots from the log.
+
+``replay_check`` delivers a landing directory in batches (by the received hour of its files),
+loading and running ``dbt build`` after each batch, then fully refreshes and compares every
+model table by an order-independent content hash; it also rebuilds the snapshots into an empty
+database with ``replay`` and compares them with the ones the batch runs accumulated.
+
+``replay`` rebuilds the snapshots of a database from its raw log alone: into an empty database
+it copies the raw log, then steps ``as_of`` through the load history (the manifest's load
+times), building the snapshots at each step as the scheduled runs did.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from shoplog.build import BuildError, run_dbt
+from shoplog.load import discover, load
+
+#: Schemas whose tables are models (compared by replay-check and time travel).
+MODEL_SCHEMAS = ("staging", "identity", "core", "marts", "features")
+SNAPSHOT_SCHEMA = "snapshots"
+
+_PARTITION = re.compile(r"date=(\d{4}-\d{2}-\d{2})/hour=(\d{2})")
+
+
+@dataclass
+class Verdict:
+    """One relation's comparison: rows and content hash on each side."""
+
+    relation: str
+    left: tuple[int, str] | None
+    right: tuple[int, str] | None
+
+    @property
+    def same(self) -> bool:
+        return self.left == self.right
+
+
+def table_hashes(database: Path, schemas: tuple[str, ...]) -> dict[str, tuple[int, str]]:
+    """(rows, content hash) of every base table in ``schemas``; the hash ignores row order."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE' and table_schema in "
+            f"({', '.join(repr(s) for s in schemas)}) order by 1, 2"
+        ).fetchall()
+        hashes = {}
+        for schema, table in tables:
+            rows, digest = con.execute(
+                "select count(*), coalesce(md5(string_agg(row_hash, '' order by row_hash)), '') "
+                f'from (select md5(cast(t as varchar)) as row_hash from "{schema}"."{table}" as t)'
+            ).fetchone()
+            hashes[f"{schema}.{table}"] = (rows, digest)
+    return hashes
+
+
+def snapshot_rows(database: Path) -> dict[str, tuple[int, str]]:
+    """Content hashes of the snapshots, without dbt's run-specific surrogate columns."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_schema = ? order by 1",
+            [SNAPSHOT_SCHEMA],
+        ).fetchall()
+        hashes = {}
+        for (table,) in tables:
+            rows, digest = con.execute(
+                "select count(*), coalesce(md5(string_agg(row_hash, '' order by row_hash)), '') "
+                "from (select md5(cast(t as varchar)) as row_hash from (select * exclude "
+                f'(dbt_scd_id, dbt_updated_at) from "{SNAPSHOT_SCHEMA}"."{table}") as t)'
+            ).fetchone()
+            hashes[f"{SNAPSHOT_SCHEMA}.{table}"] = (rows, digest)
+    return hashes
+
+
+def compare(left: dict[str, tuple[int, str]], right: dict[str, tuple[int, str]]) -> list[Verdict]:
+    return [Verdict(name, left.get(name), right.get(name)) for name in sorted({*left, *right})]
+
+
+def batch_files(landing: Path, batches: int) -> list[list[Path]]:
+    """Split the landing files into ``batches`` consecutive groups of received hours.
+
+    Files are ordered by their ``date=/hour=`` partition (then path); files without one come
+    first. Each batch holds whole hours, so a batch's clock is the end of its last hour.
+    """
+    files = discover(landing)
+    keyed: dict[str, list[Path]] = {}
+    for path in files:
+        match = _PARTITION.search(path.relative_to(landing).as_posix())
+        hour = f"{match.group(1)}T{match.group(2)}" if match else ""
+        keyed.setdefault(hour, []).append(path)
+    hours = sorted(keyed)
+    size = max(1, -(-len(hours) // batches))
+    return [
+        [path for hour in hours[i : i + size] for path in keyed[hour]]
+        for i in range(0, len(hours), size)
+    ]
+
+
+def batch_clock(landing: Path, files: list[Path]) -> datetime:
+    """The log's clock at the end of a batch: the last instant of its last received hour."""
+    last = max(
+        (m.group(1), m.group(2))
+        for m in (_PARTITION.search(p.relative_to(landing).as_posix()) for p in files)
+        if m
+    )
+    start = datetime.fromisoformat(f"{last[0]}T{last[1]}:00:00")
+    return start + timedelta(hours=1) - timedelta(microseconds=1)
+
+
+def deliver(landing: Path, files: list[Path], target: Path) -> None:
+    """Copy ``files`` (relative to ``landing``) into the ``target`` landing directory."""
+    for path in files:
+        destination = target / path.relative_to(landing)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
+
+
+def replay(source_db: Path, out_db: Path, project_dir: Path, quiet: bool = True) -> list[str]:
+    """Rebuild the snapshots of ``source_db`` into the empty ``out_db`` from the raw log alone.
+
+    Steps ``as_of`` through the distinct load times of the manifest, building the snapshots
+    (and the models they read) at each step. Returns the as_of values used.
+    """
+    if out_db.exists():
+        raise BuildError(f"{out_db} exists; replay builds into an empty database")
+    out_db.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(out_db)) as con:
+        con.execute(f"attach '{source_db}' as source_log (read_only)")
+        con.execute("create schema raw")
+        con.execute("create table raw.events as select * from source_log.raw.events")
+        con.execute("create table raw.load_manifest as select * from source_log.raw.load_manifest")
+        steps = [
+            row[0]
+            for row in con.execute(
+                "select distinct loaded_at from raw.load_manifest order by loaded_at"
+            ).fetchall()
+        ]
+    as_ofs = []
+    for moment in steps:
+        as_of = moment.isoformat(sep=" ")
+        outcome = run_dbt(
+            [
+                "build",
+                "--full-refresh",
+                "--select",
+                "+resource_type:snapshot",
+                "--exclude",
+                "resource_type:test",
+                "resource_type:unit_test",
+                "--vars",
+                f"{{as_of: '{as_of}'}}",
+            ],
+            project_dir,
+            out_db,
+            quiet=quiet,
+        )
+        if not outcome.success:
+            raise BuildError(f"replay step as_of {as_of} failed: {outcome.failures}")
+        as_ofs.append(as_of)
+    return as_ofs
+
+
+def replay_check(
+    landing: Path, workdir: Path, batches: int, project_dir: Path, quiet: bool = True
+) -> list[Verdict]:
+    """Build incrementally over ``landing`` delivered in batches, then compare with a full
+    refresh (every model table) and with a replay of the snapshots."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    delivered, database = workdir / "landing", workdir / "incremental.duckdb"
+    for files in batch_files(landing, batches):
+        deliver(landing, files, delivered)
+        load(delivered, database, progress=False, loaded_at=batch_clock(landing, files))
+        outcome = run_dbt(["build"], project_dir, database, quiet=quiet)
+        if not outcome.success:
+            raise BuildError(f"incremental build failed: {outcome.failures}")
+    incremental = table_hashes(database, MODEL_SCHEMAS)
+    snapshots = snapshot_rows(database)
+
+    outcome = run_dbt(["build", "--full-refresh"], project_dir, database, quiet=quiet)
+    if not outcome.success:
+        raise BuildError(f"full refresh failed: {outcome.failures}")
+    refreshed = table_hashes(database, MODEL_SCHEMAS)
+
+    replayed_db = workdir / "replayed.duckdb"
+    replay(database, replayed_db, project_dir, quiet=quiet)
+    replayed = snapshot_rows(replayed_db)
+    return compare(incremental, refreshed) + compare(snapshots, replayed)

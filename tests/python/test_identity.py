@@ -1,0 +1,248 @@
+"""Entity resolution (models/identity) against the generator's ground truth, and by hand.
+
+The sample is the default one (users=1000, days=28, seed=42, hard cases on, faults off), built
+into its own database and dbt target path so it does not disturb other builds. Person clusters
+are scored on the *resolvable* truth (see ``shoplog.er_report``): a person who browses on two
+devices without ever logging in or ordering on one of them leaves no link in the log, so no
+resolver can join those identifiers; the raw pairwise scores are asserted for precision only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from shoplog.build import run_dbt
+from shoplog.er_report import er_report, pairwise_scores
+from shoplog.generate import generate
+from shoplog.load import load
+
+from .conftest import PROJECT_DIR, query
+
+IDENTITY_SELECTION = [
+    "--select",
+    "+models/identity",
+    "+dim_persons",
+    "--indirect-selection",
+    "cautious",
+]
+
+
+def _build(database: Path, target_path: Path, selection: list[str] | None = None) -> None:
+    args = ["build", "--target-path", str(target_path), *(selection or [])]
+    outcome = run_dbt(args, PROJECT_DIR, database, quiet=True)
+    assert outcome.success, outcome.failures
+
+
+@pytest.fixture(scope="module")
+def default_sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The default sample generated, loaded and built; returns (database, truth directory)."""
+    root = tmp_path_factory.mktemp("identity_sample")
+    landing = root / "landing"
+    generate(
+        out=landing,
+        start=date(2026, 1, 1),
+        days=28,
+        users=1000,
+        seed=42,
+        hard_cases=True,
+        progress=False,
+    )
+    database = root / "sample.duckdb"
+    load(landing, database, progress=False)
+    _build(database, root / "target", IDENTITY_SELECTION)
+    return database, landing / "_truth"
+
+
+def test_pairwise_scores_count_pairs_from_the_contingency_table() -> None:
+    # predicted {a, b, c} {d}; truth {a, b} {c, d}: one true pair of three predicted, of two true
+    scores = pairwise_scores([("p1", "t1"), ("p1", "t1"), ("p1", "t2"), ("p2", "t2")])
+    assert (scores["true_positive_pairs"], scores["predicted_pairs"], scores["true_pairs"]) == (
+        1,
+        3,
+        2,
+    )
+
+
+def test_person_clusters_and_payment_matches_meet_the_bar(
+    default_sample: tuple[Path, Path],
+) -> None:
+    database, truth = default_sample
+    report = er_report(database, truth)
+    print(json.dumps(report, indent=1))
+    clusters = report["person_clusters"]
+    resolvable = report["resolvable_person_clusters"]
+    payments = report["payment_matches"]
+    assert clusters["items"] == clusters["identifiers_in_truth"]  # every true identifier mapped
+    assert clusters["precision"] >= 0.995
+    assert resolvable["f1"] >= 0.995
+    assert payments["precision"] >= 0.999
+    assert payments["recall"] >= 0.99
+
+
+def test_propagation_converged_and_keys_are_unique(default_sample: tuple[Path, Path]) -> None:
+    database, _truth = default_sample
+    assert query(
+        database,
+        "select count(*) from identity.int_identity__components where not is_converged",
+    ) == [(0,)]
+    assert query(
+        database,
+        "select count(*) - count(distinct person_key) from marts.dim_persons",
+    ) == [(0,)]
+
+
+# --------------------------------------------------------------------------- hand-built case
+def _event(n: int, source: str, event_type: str, minute: int, properties=None, **fields) -> dict:
+    at = f"2026-01-01T{minute // 60:02d}:{minute % 60:02d}:00.000Z"
+    return {
+        "event_id": f"e{n:04d}",
+        "event_type": event_type,
+        "schema_version": 1,
+        "source": source,
+        "event_time": at,
+        "received_at": at,
+        **fields,
+        "properties": properties or {},
+    }
+
+
+HAND_EVENTS = [
+    # Shared device a_shared: u_1 signs up on it first, u_2 later signs up on it too.
+    _event(1, "web", "page_view", 1, anonymous_id="a_shared"),
+    _event(2, "web", "signup", 2, anonymous_id="a_shared", user_id="u_1", email="one@x.com"),
+    _event(3, "web", "signup", 10, anonymous_id="a_shared", user_id="u_2", email="two@x.com"),
+    _event(4, "web", "login", 11, anonymous_id="a_two", user_id="u_2"),
+    # Transitive merge: a_guest browses, orders as a guest, the email later signs up on a_new,
+    # and logs in on a_guest: guest email, account, both devices and the payer are one person.
+    _event(5, "web", "page_view", 20, anonymous_id="a_guest"),
+    _event(
+        6,
+        "shop",
+        "order_created",
+        30,
+        {"currency": "EUR", "total_amount": 10.0, "lines": []},
+        order_id="o_1",
+        user_id=None,
+        email="  Guest@X.com ",
+    ),
+    _event(
+        7,
+        "payments",
+        "payment_captured",
+        31,
+        {"payment_id": "pay_1", "amount": 10.0, "currency": "EUR", "method": "card"},
+        payment_customer_id="pc_1",
+        order_id="o_1",
+    ),
+    _event(8, "web", "signup", 40, anonymous_id="a_new", user_id="u_3", email="guest@x.com"),
+    _event(9, "web", "login", 50, anonymous_id="a_guest", user_id="u_3"),
+    _event(
+        10,
+        "shop",
+        "order_created",
+        60,
+        {"currency": "EUR", "total_amount": 25.5, "lines": []},
+        order_id="o_2",
+        user_id="u_3",
+        email="guest@x.com",
+    ),
+    # No order reference: matched by person, amount, currency and time window.
+    _event(
+        11,
+        "payments",
+        "payment_captured",
+        62,
+        {"payment_id": "pay_2", "amount": 25.5, "currency": "EUR", "method": "card"},
+        payment_customer_id="pc_1",
+    ),
+    # Unknown customer, no reference: unmatched.
+    _event(
+        12,
+        "payments",
+        "payment_captured",
+        63,
+        {"payment_id": "pay_3", "amount": 99.0, "currency": "EUR", "method": "card"},
+        payment_customer_id="pc_9",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def hand_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("identity_hand")
+    for source in ("web", "shop", "payments"):
+        folder = root / "landing" / f"source={source}" / "date=2026-01-01" / "hour=00"
+        folder.mkdir(parents=True)
+        lines = [json.dumps(e) for e in HAND_EVENTS if e["source"] == source]
+        (folder / "part-00000.ndjson").write_text("\n".join(lines) + "\n")
+    database = root / "hand.duckdb"
+    load(root / "landing", database, progress=False)
+    _build(database, root / "target", IDENTITY_SELECTION)
+    return database
+
+
+def _person(database: Path, identifier_type: str, value: str) -> tuple:
+    rows = query(
+        database,
+        "select person_key, resolution_method from identity.int_identity__person_map "
+        f"where identifier_type = '{identifier_type}' and identifier_value = '{value}'",
+    )
+    assert len(rows) == 1, (identifier_type, value)
+    return rows[0]
+
+
+def _key(identifier_type: str, value: str) -> str:
+    return hashlib.md5(f"{identifier_type}|{value}".encode()).hexdigest()
+
+
+def test_shared_device_is_not_used_to_merge(hand_built: Path) -> None:
+    shared_key, method = _person(hand_built, "anonymous_id", "a_shared")
+    one, _ = _person(hand_built, "user_id", "u_1")
+    two, _ = _person(hand_built, "user_id", "u_2")
+    assert method == "first_account"
+    assert shared_key == one != two
+    assert _person(hand_built, "anonymous_id", "a_two")[0] == two
+    email_two = hashlib.sha256(b"two@x.com").hexdigest()
+    assert _person(hand_built, "email_hash", email_two)[0] == two
+
+
+def test_transitive_merge_keeps_the_oldest_key_and_records_the_merge(hand_built: Path) -> None:
+    guest_email = hashlib.sha256(b"guest@x.com").hexdigest()
+    members = [
+        ("anonymous_id", "a_guest"),
+        ("email_hash", guest_email),
+        ("payment_customer_id", "pc_1"),
+        ("user_id", "u_3"),
+        ("anonymous_id", "a_new"),
+    ]
+    keys = {_person(hand_built, t, v)[0] for t, v in members}
+    # a_guest was seen first, so the person keeps its key
+    assert keys == {_key("anonymous_id", "a_guest")}
+    merges = query(
+        hand_built,
+        "select old_person_key, new_person_key, strftime(merged_at, '%H:%M') "
+        "from identity.int_identity__person_key_merges order by merged_at, old_person_key",
+    )
+    # the guest email's person (with pc_1) merged at the signup that named its email; a_new
+    # was linked the moment it appeared, so it never had a key of its own
+    assert merges == [
+        (_key("email_hash", guest_email), _key("anonymous_id", "a_guest"), "00:50"),
+    ]
+
+
+def test_payments_match_by_reference_window_or_not_at_all(hand_built: Path) -> None:
+    rows = query(
+        hand_built,
+        "select coalesce(payment_id, '-'), coalesce(order_id, '-'), match_method "
+        "from identity.int_identity__payment_order_matches order by 1, 2",
+    )
+    assert rows == [
+        ("pay_1", "o_1", "reference"),
+        ("pay_2", "o_2", "person_amount_window"),
+        ("pay_3", "-", "unmatched"),
+    ]

@@ -1,0 +1,236 @@
+"""The log's guarantees (DESIGN invariants): replay, time travel, the lambda, determinism,
+reconciliation. Each test builds its own small log with faults switched on."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from shoplog.build import run_dbt
+from shoplog.generate import Faults, generate
+from shoplog.load import load
+from shoplog.replay import (
+    MODEL_SCHEMAS,
+    batch_clock,
+    batch_files,
+    deliver,
+    replay_check,
+    table_hashes,
+)
+from shoplog.report import print_reconciliation, reconcile
+
+from .conftest import PROJECT_DIR, query
+
+LATE_AND_DUPLICATE = Faults(
+    duplicate_rate=0.05,
+    late_rate=0.05,
+    skew_rate=0.01,
+    malformed_rate=0.01,
+    unknown_type_rate=0.01,
+    v2_rate=0.3,
+)
+
+
+def build(database: Path, *args: str) -> None:
+    outcome = run_dbt(["build", *args], PROJECT_DIR, database, quiet=True)
+    assert outcome.success, outcome.failures
+
+
+@pytest.fixture(scope="module")
+def faulty_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("faulty")
+    generate(
+        out, date(2026, 3, 1), days=5, users=150, seed=11, faults=LATE_AND_DUPLICATE, progress=False
+    )
+    return out
+
+
+def test_incremental_runs_over_batches_equal_a_full_refresh_and_snapshots_replay(
+    faulty_landing: Path, tmp_path: Path
+) -> None:
+    verdicts = replay_check(faulty_landing, tmp_path / "work", 3, PROJECT_DIR)
+
+    different = [v.relation for v in verdicts if not v.same]
+    assert different == []
+    relations = {v.relation for v in verdicts}
+    assert {
+        "staging.stg_raw__events",
+        "staging.stg_raw__duplicates",
+        "core.int_web_events__sessionized",
+        "core.int_sessions__aggregated",
+        "core.int_page_hits__5min_settled",
+        "marts.fct_sessions",
+        "features.feat_person_daily",
+        "snapshots.snap_product_prices",
+    } <= relations
+    late = query(
+        tmp_path / "work" / "incremental.duckdb",
+        "select count(*) from staging.stg_raw__events "
+        "where line_status = 'staged' and received_at - event_at > interval 1 hour",
+    )[0][0]
+    duplicates = query(
+        tmp_path / "work" / "incremental.duckdb", "select count(*) from staging.stg_raw__duplicates"
+    )[0][0]
+    assert late > 0 and duplicates > 0
+
+
+def test_as_of_rebuild_over_a_grown_log_equals_the_build_at_that_time(
+    faulty_landing: Path, tmp_path: Path
+) -> None:
+    first, *rest = batch_files(faulty_landing, 2)
+    clock = batch_clock(faulty_landing, first)
+    landing, database = tmp_path / "landing", tmp_path / "log.duckdb"
+    deliver(faulty_landing, first, landing)
+    load(landing, database, progress=False, loaded_at=clock)
+    build(database)
+    at_the_time = table_hashes(database, MODEL_SCHEMAS)
+    for files in rest:
+        deliver(faulty_landing, files, landing)
+    load(landing, database, progress=False, loaded_at=clock + timedelta(days=30))
+    build(database)
+    assert table_hashes(database, MODEL_SCHEMAS) != at_the_time
+
+    build(database, "--full-refresh", "--vars", f"{{as_of: '{clock.isoformat(sep=' ')}'}}")
+
+    assert table_hashes(database, MODEL_SCHEMAS) == at_the_time
+
+
+def test_as_of_on_an_incremental_run_is_refused(built_db: Path) -> None:
+    outcome = run_dbt(
+        ["build", "--select", "stg_raw__events", "--vars", "{as_of: '2026-01-05 00:00:00'}"],
+        PROJECT_DIR,
+        built_db,
+        quiet=True,
+    )
+    assert not outcome.success
+
+
+def test_live_page_hits_include_a_loaded_batch_without_a_rebuild_and_settle_to_the_same_counts(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "generated"
+    generate(source, date(2026, 4, 1), days=3, users=120, seed=5, progress=False)
+    batches = batch_files(source, 6)
+    landing, database = tmp_path / "landing", tmp_path / "log.duckdb"
+    deliver(source, batches[0], landing)
+    load(landing, database, progress=False)
+    build(database)
+
+    deliver(source, batches[1], landing)
+    load(landing, database, progress=False)
+    live_sql = (
+        "select window_start, host, page_url, hit_count from marts.fct_page_hits_5min "
+        "where not is_settled"
+    )
+    live = {row[:3]: row[3] for row in query(database, live_sql)}
+    expected = dict(
+        (row[:3], row[3])
+        for row in query(
+            database,
+            "with lines as (select line::json as j from raw.events), hits as ("
+            "select time_bucket(interval 5 minute, (j->>'event_time')::timestamptz "
+            "at time zone 'UTC') as w, j->'context'->>'host' as host, "
+            "j->'context'->>'page_url' as url from lines "
+            "where j->>'event_type' in ('page_view', 'product_view')) "
+            "select w, host, url, count(*) from hits where w > (select max(window_start) "
+            "from core.int_page_hits__5min_settled) group by all",
+        )
+    )
+    assert live == expected and len(live) > 0
+
+    for files in batches[2:]:
+        deliver(source, files, landing)
+        load(landing, database, progress=False)
+        build(database)
+    settled = {
+        row[:3]: row[3]
+        for row in query(
+            database,
+            "select window_start, host, page_url, hit_count from core.int_page_hits__5min_settled",
+        )
+    }
+    assert {key: settled.get(key) for key in live} == live
+
+
+def test_two_builds_of_the_same_log_are_identical(
+    built_db: Path, small_landing: Path, tmp_path: Path
+) -> None:
+    again = tmp_path / "again.duckdb"
+    with duckdb.connect(str(again)) as con:
+        con.execute(f"attach '{built_db}' as first (read_only)")
+        con.execute("create schema raw")
+        con.execute("create table raw.events as select * from first.raw.events")
+        con.execute("create table raw.load_manifest as select * from first.raw.load_manifest")
+
+    build(again)
+
+    assert table_hashes(again, MODEL_SCHEMAS) == table_hashes(built_db, MODEL_SCHEMAS)
+
+
+NONDETERMINISTIC = re.compile(
+    r"\b(now|current_timestamp|current_date|random|uuid|gen_random_uuid|rand)\s*\(|"
+    r"\bcurrent_timestamp\b|\bcurrent_date\b",
+    re.IGNORECASE,
+)
+
+
+def test_model_sql_uses_no_clock_or_randomness() -> None:
+    offenders = [
+        f"{path.relative_to(PROJECT_DIR)}:{number}"
+        for folder in ("models", "macros", "snapshots")
+        for path in sorted((PROJECT_DIR / folder).rglob("*.sql"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if NONDETERMINISTIC.search(line)
+    ]
+    assert offenders == []
+
+
+def test_reconciliation_balances_and_flags_a_file_not_yet_loaded(
+    built_db: Path, small_landing: Path, tmp_path: Path
+) -> None:
+    rows = reconcile(built_db, small_landing)
+    assert print_reconciliation(rows)
+    assert (
+        sum(r["landed"] for r in rows) == query(built_db, "select count(*) from raw.events")[0][0]
+    )
+    assert {r["source"] for r in rows} == {"web", "shop", "payments", "catalog"}
+
+    landing = tmp_path / "landing"
+    shutil.copytree(small_landing, landing)
+    extra = landing / "source=web" / "date=2030-01-01" / "hour=00" / "part-00000.ndjson"
+    extra.parent.mkdir(parents=True)
+    extra.write_text('{"event_id": "x"}\n')
+    rows = reconcile(built_db, landing)
+    assert not print_reconciliation(rows)
+    assert [r for r in rows if r["day"] == "2030-01-01"] == [
+        {
+            "source": "web",
+            "day": "2030-01-01",
+            "landed": 1,
+            "raw": 0,
+            "staged": 0,
+            "quarantined": 0,
+            "duplicates": 0,
+        }
+    ]
+
+
+def test_batches_hold_whole_hours_and_their_clock_ends_the_last_one(faulty_landing: Path) -> None:
+    batches = batch_files(faulty_landing, 5)
+
+    hours = [
+        sorted({re.search(r"date=([\d-]+)/hour=(\d+)", p.as_posix()).groups() for p in b})
+        for b in batches
+    ]
+    assert len(batches) == 5
+    assert sum(len(b) for b in batches) == len(list(faulty_landing.rglob("*.ndjson.gz")))
+    assert all(earlier[-1] < later[0] for earlier, later in zip(hours, hours[1:], strict=False))
+    last_day, last_hour = hours[-1][-1]
+    assert batch_clock(faulty_landing, batches[-1]) == datetime.fromisoformat(
+        f"{last_day}T{last_hour}:59:59.999999"
+    )
