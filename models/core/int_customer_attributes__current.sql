@@ -1,6 +1,7 @@
 -- Grain: one row per account (user_id): its current attributes by the log's clock, and when
 -- the log received the latest change of any of them. The source of the customer attribute
--- snapshot.
+-- snapshot. Each attribute's current value is its latest sighting (by received_at, then event
+-- id); it "changed" when the log first received that value.
 with
 
 web_events as (
@@ -25,10 +26,12 @@ orders as (
     where user_id is not null
 ),
 
-email_sightings as (
+sightings as (
+    -- (account, attribute, value) each time an event shows it
     select
         user_id,
-        email_hash,
+        'email_hash' as attribute_name,
+        email_hash as attribute_value,
         received_at,
         event_id
     from web_events
@@ -36,65 +39,55 @@ email_sightings as (
     union all
     select
         user_id,
-        email_hash,
+        'email_hash' as attribute_name,
+        email_hash as attribute_value,
         received_at,
         event_id
     from orders
     where email_hash is not null
-),
-
-current_email as (
+    union all
     select
         user_id,
-        email_hash
-    from email_sightings
-    qualify row_number() over (
-        partition by user_id order by received_at desc, event_id desc
-    ) = 1
-),
-
-email_since as (
-    -- when the log first received the current email of the account
-    select
-        email_sightings.user_id,
-        min(email_sightings.received_at) as email_received_at
-    from email_sightings
-    inner join current_email
-        on
-            email_sightings.user_id = current_email.user_id
-            and email_sightings.email_hash = current_email.email_hash
-    group by email_sightings.user_id
-),
-
-current_currency as (
-    select
-        user_id,
-        currency
+        'order_currency' as attribute_name,
+        currency as attribute_value,
+        received_at,
+        event_id
     from orders
-    qualify row_number() over (
-        partition by user_id order by received_at desc, event_id desc
-    ) = 1
-),
-
-currency_since as (
-    select
-        orders.user_id,
-        min(orders.received_at) as currency_received_at
-    from orders
-    inner join current_currency
-        on
-            orders.user_id = current_currency.user_id
-            and orders.currency = current_currency.currency
-    group by orders.user_id
-),
-
-signups as (
+    union all
     select
         user_id,
-        min(received_at) as signed_up_received_at
+        'signed_up' as attribute_name,
+        'true' as attribute_value,
+        received_at,
+        event_id
     from web_events
     where event_type = 'signup'
-    group by user_id
+),
+
+current_values as (
+    select
+        user_id,
+        attribute_name,
+        attribute_value
+    from sightings
+    qualify row_number() over (
+        partition by user_id, attribute_name order by received_at desc, event_id desc
+    ) = 1
+),
+
+current_since as (
+    select
+        current_values.user_id,
+        current_values.attribute_name,
+        current_values.attribute_value,
+        min(sightings.received_at) as value_received_at
+    from current_values
+    inner join sightings
+        on
+            current_values.user_id = sightings.user_id
+            and current_values.attribute_name = sightings.attribute_name
+            and current_values.attribute_value = sightings.attribute_value
+    group by current_values.user_id, current_values.attribute_name, current_values.attribute_value
 ),
 
 accounts as (
@@ -106,21 +99,19 @@ accounts as (
 final as (
     select
         accounts.user_id,
-        current_email.email_hash,
-        signups.signed_up_received_at,
-        signups.signed_up_received_at is not null as has_signed_up,
-        current_currency.currency as order_currency,
-        greatest(
-            coalesce(email_since.email_received_at, cast('1970-01-01' as timestamp)),
-            coalesce(currency_since.currency_received_at, cast('1970-01-01' as timestamp)),
-            coalesce(signups.signed_up_received_at, cast('1970-01-01' as timestamp))
+        max(case when current_since.attribute_name = 'email_hash' then current_since.attribute_value end)
+            as email_hash,
+        max(case when current_since.attribute_name = 'signed_up' then current_since.value_received_at end)
+            as signed_up_received_at,
+        count(case when current_since.attribute_name = 'signed_up' then 1 end) > 0 as has_signed_up,
+        max(case when current_since.attribute_name = 'order_currency' then current_since.attribute_value end)
+            as order_currency,
+        coalesce(
+            max(current_since.value_received_at), cast('1970-01-01' as timestamp)
         ) as attributes_received_at
     from accounts
-    left join current_email on accounts.user_id = current_email.user_id
-    left join email_since on accounts.user_id = email_since.user_id
-    left join current_currency on accounts.user_id = current_currency.user_id
-    left join currency_since on accounts.user_id = currency_since.user_id
-    left join signups on accounts.user_id = signups.user_id
+    left join current_since on accounts.user_id = current_since.user_id
+    group by accounts.user_id
 )
 
 select * from final

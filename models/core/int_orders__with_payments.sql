@@ -1,5 +1,6 @@
 -- Grain: one row per order, with its current status, its person and what the processor says
--- was paid for it (payments matched by the order reference they carry).
+-- was paid for it (payments matched to orders by the identity layer: by the order reference
+-- they carry, else by person, amount, currency and time window).
 with
 
 orders as (
@@ -16,6 +17,14 @@ refunds as (
 
 payment_events as (
     select * from {{ ref('stg_payments__payment_events') }}
+),
+
+payment_matches as (
+    select
+        payment_id,
+        order_id
+    from {{ ref('int_identity__payment_order_matches') }}
+    where payment_id is not null and order_id is not null
 ),
 
 order_lines as (
@@ -60,15 +69,18 @@ order_refunds as (
 
 order_payments as (
     select
-        order_reference as order_id,
-        count(distinct payment_id) as payment_attempt_count,
-        count(case when event_type = 'payment_failed' then 1 end) as failed_payment_count,
-        coalesce(sum(case when event_type = 'payment_captured' then amount end), 0) as captured_amount,
-        coalesce(sum(case when event_type = 'payment_refunded' then amount end), 0) as payment_refunded_amount,
-        min(case when event_type = 'payment_captured' then occurred_at end) as first_captured_at
+        payment_matches.order_id,
+        count(distinct payment_events.payment_id) as payment_attempt_count,
+        count(case when payment_events.event_type = 'payment_failed' then 1 end) as failed_payment_count,
+        coalesce(
+            sum(case when payment_events.event_type = 'payment_captured' then payment_events.amount end), 0
+        ) as captured_amount,
+        min(
+            case when payment_events.event_type = 'payment_captured' then payment_events.occurred_at end
+        ) as first_captured_at
     from payment_events
-    where order_reference is not null
-    group by order_reference
+    inner join payment_matches on payment_events.payment_id = payment_matches.payment_id
+    group by payment_matches.order_id
 ),
 
 final as (

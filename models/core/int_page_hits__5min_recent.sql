@@ -17,8 +17,7 @@ staged_hits as (
         host,
         page_url,
         anonymous_id
-    from {{ ref('stg_web__events') }}
-    where event_type in ('page_view', 'product_view')
+    from {{ ref('int_web_events__page_hits') }}
 ),
 
 loaded_since_build as (

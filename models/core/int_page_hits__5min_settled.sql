@@ -14,12 +14,11 @@ with
 
 page_hits as (
     select
-        {{ floor_to_minutes('event_at', 5) }} as window_start,
+        window_start,
         host,
         page_url,
         anonymous_id
-    from {{ ref('stg_web__events') }}
-    where event_type in ('page_view', 'product_view')
+    from {{ ref('int_web_events__page_hits') }}
 ),
 
 log_clock as (

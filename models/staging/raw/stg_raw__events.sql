@@ -13,21 +13,7 @@
 with
 
 raw_events as (
-    select
-        raw_lines.load_id,
-        raw_lines.file_path,
-        raw_lines.line_number,
-        raw_lines.line,
-        raw_lines.loaded_at
-    from {{ source('raw', 'events') }} as raw_lines
-    {%- if is_incremental() %}
-    where not exists (
-        select 1 from {{ this }} as staged
-        where
-            staged.file_path = raw_lines.file_path
-            and staged.line_number = raw_lines.line_number
-    )
-    {%- endif %}
+    {{ raw_lines_not_in(this if is_incremental() else none) }}
 ),
 
 {{ raw_line_parsing_ctes('raw_events') }},

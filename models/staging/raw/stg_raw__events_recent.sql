@@ -6,19 +6,7 @@
 with
 
 raw_events as (
-    select
-        raw_lines.load_id,
-        raw_lines.file_path,
-        raw_lines.line_number,
-        raw_lines.line,
-        raw_lines.loaded_at
-    from {{ source('raw', 'events') }} as raw_lines
-    where not exists (
-        select 1 from {{ ref('stg_raw__events') }} as staged
-        where
-            staged.file_path = raw_lines.file_path
-            and staged.line_number = raw_lines.line_number
-    )
+    {{ raw_lines_not_in(ref('stg_raw__events')) }}
 ),
 
 {{ raw_line_parsing_ctes('raw_events') }},
