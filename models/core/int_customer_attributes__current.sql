@@ -1,7 +1,7 @@
 -- Grain: one row per account (user_id): its current attributes by the log's clock, and when
 -- the log received the latest change of any of them. The source of the customer attribute
 -- snapshot. Each attribute's current value is its latest sighting (by received_at, then event
--- id); it "changed" when the log first received that value.
+-- id); it "changed" when the log first received that value after the last sighting of another.
 with
 
 web_events as (
@@ -75,7 +75,24 @@ current_values as (
     ) = 1
 ),
 
+last_other_value as (
+    -- the latest sighting of any other value: the current value's run starts after it
+    select
+        current_values.user_id,
+        current_values.attribute_name,
+        max(sightings.received_at) as other_received_at
+    from current_values
+    inner join sightings
+        on
+            current_values.user_id = sightings.user_id
+            and current_values.attribute_name = sightings.attribute_name
+            and current_values.attribute_value != sightings.attribute_value
+    group by current_values.user_id, current_values.attribute_name
+),
+
 current_since as (
+    -- when the log received the current value, counting from the start of its current run
+    -- (a value that comes back after another one changes again)
     select
         current_values.user_id,
         current_values.attribute_name,
@@ -87,6 +104,13 @@ current_since as (
             current_values.user_id = sightings.user_id
             and current_values.attribute_name = sightings.attribute_name
             and current_values.attribute_value = sightings.attribute_value
+    left join last_other_value
+        on
+            current_values.user_id = last_other_value.user_id
+            and current_values.attribute_name = last_other_value.attribute_name
+    where
+        last_other_value.other_received_at is null
+        or sightings.received_at > last_other_value.other_received_at
     group by current_values.user_id, current_values.attribute_name, current_values.attribute_value
 ),
 

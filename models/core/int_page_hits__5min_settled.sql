@@ -1,7 +1,8 @@
 -- Grain: one row per settled 5-minute window (event time), host and page URL, with its hits.
 -- The historical half of the page-hit lambda: a window is settled once the log's clock is
--- `page_hits_settle_minutes` past its end. Incremental: each run recomputes the windows from
--- `late_event_lookback_hours` before the newest stored window onwards, taking in late events.
+-- `page_hits_settle_minutes` past its end. Incremental: a run recomputes the newly settled
+-- windows and every settled window that lines loaded since the last run touch, however late
+-- they are, so it always equals a full refresh.
 {{ config(
     materialized='incremental',
     unique_key='window_start',
@@ -14,6 +15,7 @@ with
 
 page_hits as (
     select
+        load_id,
         window_start,
         host,
         page_url,
@@ -30,22 +32,32 @@ log_clock as (
 ),
 
 stored as (
-    -- on an incremental run, windows from the lookback before the newest stored window on are
-    -- recomputed; a full build computes all (recompute_from is null)
+    -- what the previous runs stored: the newest window and the latest load behind any stored
+    -- hit (every hit of an earlier load was seen then: it is stored, or its window was not
+    -- settled yet and is newer than the newest stored one). A full build computes everything.
     {%- if is_incremental() %}
     select
-        max(built.window_start)
-        - interval '{{ var("late_event_lookback_hours") }}' hour as recompute_from
+        max(built.window_start) as last_window_start,
+        max(built.last_load_id) as last_load_id
     from {{ this }} as built
     {%- else %}
-    select cast(null as timestamp) as recompute_from
+    select
+        cast(null as timestamp) as last_window_start,
+        cast(null as integer) as last_load_id
     {%- endif %}
+),
+
+touched_windows as (
+    select distinct page_hits.window_start
+    from page_hits
+    cross join stored
+    where page_hits.load_id > stored.last_load_id
 ),
 
 bounds as (
     select
         {{ floor_to_minutes('log_clock.settle_clock', 5) }} as settled_before,
-        stored.recompute_from
+        stored.last_window_start
     from log_clock
     cross join stored
 ),
@@ -57,12 +69,17 @@ final as (
         page_hits.host,
         page_hits.page_url,
         count(*) as hit_count,
-        count(distinct page_hits.anonymous_id) as visitor_count
+        count(distinct page_hits.anonymous_id) as visitor_count,
+        max(page_hits.load_id) as last_load_id
     from page_hits
     cross join bounds
     where
         page_hits.window_start < bounds.settled_before
-        and (bounds.recompute_from is null or page_hits.window_start >= bounds.recompute_from)
+        and (
+            bounds.last_window_start is null
+            or page_hits.window_start > bounds.last_window_start
+            or page_hits.window_start in (select touched_windows.window_start from touched_windows)
+        )
     group by page_hits.window_start, page_hits.host, page_hits.page_url
 )
 

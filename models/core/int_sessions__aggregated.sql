@@ -1,7 +1,8 @@
 -- Grain: one row per web session (see int_web_events__sessionized), with its timing, entry
 -- page and activity counts. The person is joined downstream (fct_sessions), because identity
 -- can change without new events on the session's device.
--- Incremental: a run recomputes every anonymous id whose event count changed, whole.
+-- Incremental: a run recomputes, whole, every anonymous id with a session that is new or whose
+-- event count or latest receipt changed (what this table stores of it).
 {{ config(
     materialized='incremental',
     unique_key='anonymous_id',
@@ -18,23 +19,23 @@ session_events as (
 
 {% if is_incremental() -%}
 changed_anonymous_ids as (
-    select event_counts.anonymous_id
+    -- anonymous ids with a session whose events or latest receipt differ from what is stored
+    select distinct current_sessions.anonymous_id
     from (
         select
             session_events.anonymous_id,
-            count(*) as event_count
+            session_events.session_id,
+            count(*) as event_count,
+            max(session_events.received_at) as last_received_at
         from session_events
-        group by session_events.anonymous_id
-    ) as event_counts
-    left join (
-        select
-            built.anonymous_id,
-            sum(built.event_count) as event_count
-        from {{ this }} as built
-        group by built.anonymous_id
-    ) as built_counts
-        on event_counts.anonymous_id = built_counts.anonymous_id
-    where built_counts.event_count is null or built_counts.event_count != event_counts.event_count
+        group by session_events.anonymous_id, session_events.session_id
+    ) as current_sessions
+    left join {{ this }} as built
+        on
+            current_sessions.session_id = built.session_id
+            and current_sessions.event_count = built.event_count
+            and current_sessions.last_received_at = built.last_received_at
+    where built.session_id is null
 ),
 
 {% endif -%}

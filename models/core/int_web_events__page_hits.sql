@@ -7,6 +7,7 @@ with
 web_events as (
     select
         event_id,
+        load_id,
         event_type,
         event_at,
         host,
@@ -18,6 +19,7 @@ web_events as (
 final as (
     select
         event_id,
+        load_id,
         {{ floor_to_minutes('event_at', 5) }} as window_start,
         event_at,
         host,

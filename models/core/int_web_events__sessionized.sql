@@ -2,8 +2,8 @@
 -- more than `session_timeout_minutes` (default 30) since the same anonymous id's previous
 -- event starts a new session. Ties on event time are broken by event id, so sessions are
 -- deterministic; a session's id is derived from its anonymous id and its first event.
--- Incremental: a run recomputes every anonymous id that has new events (late ones included),
--- whole, so it always equals a full refresh.
+-- Incremental: a run recomputes, whole, every anonymous id that has new events (late ones
+-- included) or an event whose first delivery changed, so it always equals a full refresh.
 {{ config(
     materialized='incremental',
     unique_key='anonymous_id',
@@ -33,11 +33,15 @@ web_events as (
 
 {% if is_incremental() -%}
 changed_anonymous_ids as (
+    -- anonymous ids with an event not stored yet, or stored with another received_at (an
+    -- earlier delivery of it arrived late and now ranks first)
     select distinct web_events.anonymous_id
     from web_events
     where not exists (
         select 1 from {{ this }} as sessionized
-        where sessionized.event_id = web_events.event_id
+        where
+            sessionized.event_id = web_events.event_id
+            and sessionized.received_at = web_events.received_at
     )
 ),
 

@@ -1,6 +1,8 @@
 -- Grain: one row per person per day (person_key, feature_date), from the person's first known
--- day to the last day of the log. Point in time: a row for day d counts only events the log
--- had received by the end of day d (clock: received_at), so later events never change it.
+-- day to the day of the log's clock. Point in time on the log's clock (received_at): a row for
+-- day d counts only events received by the end of day d; the row of the clock's own day is
+-- still filling (is_complete_day false). Persons come from today's identity graph, so a later
+-- merge can move a past row to the surviving person's key.
 with
 
 web_events as (
@@ -81,6 +83,7 @@ spine as (
     select
         first_days.person_key,
         first_days.first_activity_date,
+        cast(log_clock.last_received_at as date) as clock_date,
         {{ day_series(
             'first_days.first_activity_date',
             'cast(log_clock.last_received_at as date)',
@@ -90,11 +93,20 @@ spine as (
     cross join log_clock
 ),
 
+spine_flagged as (
+    -- the log's clock is inside its last day: that day's row is still filling
+    select
+        spine.*,
+        spine.feature_date < spine.clock_date as is_complete_day
+    from spine
+),
+
 daily as (
     select
         spine.person_key,
         spine.feature_date,
         spine.first_activity_date,
+        spine.is_complete_day,
         coalesce(web_daily.event_count, 0) as event_count,
         coalesce(web_daily.page_view_count, 0) as page_view_count,
         coalesce(web_daily.product_view_count, 0) as product_view_count,
@@ -103,7 +115,7 @@ daily as (
         coalesce(order_daily.order_count, 0) as order_count,
         coalesce(order_daily.order_amount, 0) as order_amount,
         case when web_daily.event_count > 0 then spine.feature_date end as active_date
-    from spine
+    from spine_flagged as spine
     left join web_daily
         on spine.person_key = web_daily.person_key and spine.feature_date = web_daily.activity_date
     left join order_daily
@@ -133,6 +145,7 @@ final as (
         {{ hash_key(['person_key', 'feature_date']) }} as person_day_key,
         person_key,
         feature_date,
+        is_complete_day,
         event_count as events_1d,
         page_view_count as page_views_1d,
         product_view_count as product_views_1d,

@@ -3,8 +3,10 @@
 -- order reference it carries (match_method reference) when that order is in the log; else to an
 -- order of the same person with the same amount and currency that was placed at most
 -- var('identity_payment_match_window_hours') hours before the payment (person_amount_window),
--- one to one: a pair is kept when each is the other's best candidate (the order without a
--- referenced payment first, then the closest in time, then by id); else it is unmatched.
+-- one to one: a pair is kept when each is the other's best candidate (for a payment: the order
+-- without a referenced payment first, then the closest in time, then by id; for an order: a
+-- captured payment first, so a failed attempt never takes its retry's place, then the closest
+-- in time); else it is unmatched.
 with
 
 payment_events as (
@@ -95,6 +97,7 @@ window_candidates as (
         row_number() over (
             partition by orders_with_person.order_id
             order by
+                case when payments_with_person.is_captured then 0 else 1 end,
                 {{ seconds_between('orders_with_person.ordered_at', 'payments_with_person.first_occurred_at') }},
                 payments_with_person.payment_id
         ) as payment_choice

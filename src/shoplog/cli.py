@@ -73,9 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="main job: sample (if none), load, dbt build, dbt docs, summary"
     )
-    run.add_argument("--landing", type=Path, default=DEFAULT_LANDING)
+    run.add_argument(
+        "--landing", type=Path, default=None, help=f"default: <project>/{DEFAULT_LANDING}"
+    )
     run.add_argument("--project-dir", type=Path, default=None)
-    _add_db(run)
+    run.add_argument("--db", type=Path, default=None, help=f"default: <project>/{DEFAULT_DB}")
     val = sub.add_parser("validate", help="run the Great Expectations suite on the feature mart")
     _add_db(val)
 
@@ -157,8 +159,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from shoplog.generate import generate
 
     project_dir = find_project_dir(args.project_dir)
+    args.db = args.db or project_dir / DEFAULT_DB
     timings: dict[str, float] = {}
-    landing = args.landing
+    landing = args.landing or project_dir / DEFAULT_LANDING
     if not landing.exists() or not discover(landing):
         from shoplog.generate import Faults
 

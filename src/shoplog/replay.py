@@ -6,8 +6,8 @@ model table by an order-independent content hash; it also rebuilds the snapshots
 database with ``replay`` and compares them with the ones the batch runs accumulated.
 
 ``replay`` rebuilds the snapshots of a database from its raw log alone: into an empty database
-it copies the raw log, then steps ``as_of`` through the load history (the manifest's load
-times), building the snapshots at each step as the scheduled runs did.
+it replays the load history (the manifest's load times), appending each load's lines and
+building the snapshots with ``as_of`` at that load time, as the scheduled runs did.
 """
 
 from __future__ import annotations
@@ -103,14 +103,21 @@ def batch_files(landing: Path, batches: int) -> list[list[Path]]:
     ]
 
 
-def batch_clock(landing: Path, files: list[Path]) -> datetime:
-    """The log's clock at the end of a batch: the last instant of its last received hour."""
-    last = max(
+def batch_clock(landing: Path, files: list[Path]) -> datetime | None:
+    """The log's clock at the end of a batch: the last instant of its last received hour.
+
+    None when no file of the batch has a ``date=/hour=`` partition (the load is then stamped
+    with the wall time).
+    """
+    hours = [
         (m.group(1), m.group(2))
         for m in (_PARTITION.search(p.relative_to(landing).as_posix()) for p in files)
         if m
-    )
-    start = datetime.fromisoformat(f"{last[0]}T{last[1]}:00:00")
+    ]
+    if not hours:
+        return None
+    day, hour = max(hours)
+    start = datetime.fromisoformat(f"{day}T{hour}:00:00")
     return start + timedelta(hours=1) - timedelta(microseconds=1)
 
 
@@ -125,8 +132,9 @@ def deliver(landing: Path, files: list[Path], target: Path) -> None:
 def replay(source_db: Path, out_db: Path, project_dir: Path, quiet: bool = True) -> list[str]:
     """Rebuild the snapshots of ``source_db`` into the empty ``out_db`` from the raw log alone.
 
-    Steps ``as_of`` through the distinct load times of the manifest, building the snapshots
-    (and the models they read) at each step. Returns the as_of values used.
+    Steps through the distinct load times of the manifest: at each, the lines loaded by then
+    are appended to the new database's raw log (as the loader did) and the snapshots, with the
+    models they read, are rebuilt with ``as_of`` set to the load time. Returns the as_of values.
     """
     if out_db.exists():
         raise BuildError(f"{out_db} exists; replay builds into an empty database")
@@ -134,16 +142,26 @@ def replay(source_db: Path, out_db: Path, project_dir: Path, quiet: bool = True)
     with duckdb.connect(str(out_db)) as con:
         con.execute(f"attach '{source_db}' as source_log (read_only)")
         con.execute("create schema raw")
-        con.execute("create table raw.events as select * from source_log.raw.events")
-        con.execute("create table raw.load_manifest as select * from source_log.raw.load_manifest")
+        con.execute("create table raw.events as select * from source_log.raw.events limit 0")
+        con.execute(
+            "create table raw.load_manifest as select * from source_log.raw.load_manifest limit 0"
+        )
         steps = [
             row[0]
             for row in con.execute(
-                "select distinct loaded_at from raw.load_manifest order by loaded_at"
+                "select distinct loaded_at from source_log.raw.load_manifest order by loaded_at"
             ).fetchall()
         ]
     as_ofs = []
     for moment in steps:
+        with duckdb.connect(str(out_db)) as con:
+            con.execute(f"attach '{source_db}' as source_log (read_only)")
+            for table in ("events", "load_manifest"):
+                con.execute(
+                    f"insert into raw.{table} select * from source_log.raw.{table} "
+                    "where loaded_at = ?",
+                    [moment],
+                )
         as_of = moment.isoformat(sep=" ")
         outcome = run_dbt(
             [

@@ -134,7 +134,7 @@ def reconcile(database: Path, landing: Path | None = None) -> list[dict]:
             )
             select
                 coalesce(
-                    regexp_extract(file_path, 'source=([^/]+)', 1),
+                    nullif(regexp_extract(file_path, 'source=([^/]+)', 1), ''),
                     split_part(file_path, '/', 1)
                 ) as source,
                 coalesce(

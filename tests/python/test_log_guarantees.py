@@ -3,6 +3,7 @@ reconciliation. Each test builds its own small log with faults switched on."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from datetime import date, datetime, timedelta
@@ -13,7 +14,7 @@ import pytest
 
 from shoplog.build import run_dbt
 from shoplog.generate import Faults, generate
-from shoplog.load import load
+from shoplog.load import discover, load, split_lines
 from shoplog.replay import (
     MODEL_SCHEMAS,
     batch_clock,
@@ -79,6 +80,37 @@ def test_incremental_runs_over_batches_equal_a_full_refresh_and_snapshots_replay
     assert late > 0 and duplicates > 0
 
 
+def test_a_first_delivery_loaded_after_its_redelivery_re_ranks_like_a_full_refresh(
+    faulty_landing: Path, tmp_path: Path
+) -> None:
+    files = discover(faulty_landing)
+    first_deliveries = {}
+    for path in files:
+        if path.name == "part-00000.ndjson.gz" and "source=web" in path.as_posix():
+            for line in split_lines(path.read_bytes(), compressed=True):
+                if line.startswith("{") and line.endswith("}"):
+                    first_deliveries[json.loads(line)["event_id"]] = path
+    redelivered = [
+        json.loads(line)["event_id"]
+        for path in files
+        if path.name == "part-00001.ndjson.gz" and "source=web" in path.as_posix()
+        for line in split_lines(path.read_bytes(), compressed=True)
+    ]
+    withheld = next(first_deliveries[e] for e in redelivered if e in first_deliveries)
+    landing, database = tmp_path / "landing", tmp_path / "log.duckdb"
+    deliver(faulty_landing, [p for p in files if p != withheld], landing)
+    load(landing, database, progress=False)
+    build(database)
+    deliver(faulty_landing, [withheld], landing)
+    load(landing, database, progress=False)
+    build(database)
+    incremental = table_hashes(database, MODEL_SCHEMAS)
+
+    build(database, "--full-refresh")
+
+    assert table_hashes(database, MODEL_SCHEMAS) == incremental
+
+
 def test_as_of_rebuild_over_a_grown_log_equals_the_build_at_that_time(
     faulty_landing: Path, tmp_path: Path
 ) -> None:
@@ -108,6 +140,9 @@ def test_as_of_on_an_incremental_run_is_refused(built_db: Path) -> None:
         quiet=True,
     )
     assert not outcome.success
+    assert len(outcome.failures) == 1
+    assert outcome.failures[0].startswith("model.shoplog.stg_raw__events: Compilation Error")
+    assert "as_of builds rebuild from the log: run `dbt build --full-refresh" in outcome.failures[0]
 
 
 def test_live_page_hits_include_a_loaded_batch_without_a_rebuild_and_settle_to_the_same_counts(

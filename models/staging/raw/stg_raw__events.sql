@@ -1,4 +1,4 @@
-{#- The one place the raw log's JSON is parsed (see macros/raw_line_parsing.sql): one row per
+{#- The one place the raw log's JSON is parsed (see macros/raw_line_parsing_ctes.sql): one row per
     raw line, parsed once, typed, validated and classified as staged, quarantined or duplicate.
     Incremental: a run parses only the raw lines not yet here, and re-ranks the already staged
     lines of the same event ids, so the result equals a full refresh. -#}

@@ -10,6 +10,7 @@ events as (
 final as (
     select
         event_id,
+        load_id,
         event_type,
         schema_version,
         event_at,
