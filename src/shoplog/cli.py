@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from shoplog.build import DEFAULT_DB, BuildError, find_project_dir, run_dbt
@@ -68,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     ld = sub.add_parser("load", help="append new landing files to the raw log")
     ld.add_argument("--landing", type=Path, default=DEFAULT_LANDING)
+    ld.add_argument(
+        "--loaded-at",
+        type=datetime.fromisoformat,
+        default=None,
+        help="stamp the load with this UTC time instead of now (backfills: the log's clock "
+        "when the files would have been loaded; replay steps through these times)",
+    )
     _add_db(ld)
 
     run = sub.add_parser(
@@ -146,7 +153,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    summary = load(args.landing, args.db)
+    summary = load(args.landing, args.db, loaded_at=args.loaded_at)
     console.print(
         f"loaded {summary.lines_loaded:,} lines from {summary.files_loaded:,} new files "
         f"({summary.files_skipped:,} already loaded) into {args.db} "

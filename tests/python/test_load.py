@@ -146,3 +146,31 @@ def test_missing_landing_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(LoadError, match="landing directory not found"):
         load(tmp_path / "nowhere", tmp_path / "db.duckdb", progress=False)
     assert not (tmp_path / "db.duckdb").exists()
+
+
+def test_cli_load_stamps_a_backfill_with_the_given_time(tmp_path: Path, capsys) -> None:
+    from shoplog.cli import main
+
+    landing, database = tmp_path / "landing", tmp_path / "db.duckdb"
+    write(landing / "a.ndjson", '{"a":1}\n{"a":2}\n')
+
+    code = main(
+        [
+            "load",
+            "--landing",
+            str(landing),
+            "--db",
+            str(database),
+            "--loaded-at",
+            "2026-01-02T03:04:05",
+        ]
+    )
+
+    assert code == 0
+    assert query(database, "select distinct loaded_at::varchar from raw.events") == [
+        ("2026-01-02 03:04:05",)
+    ]
+    assert query(database, "select loaded_at::varchar, line_count from raw.load_manifest") == [
+        ("2026-01-02 03:04:05", 2)
+    ]
+    assert main(["load", "--landing", str(tmp_path / "missing"), "--db", str(database)]) == 2
