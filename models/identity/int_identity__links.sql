@@ -2,7 +2,11 @@
 -- (identifier_key_a < identifier_key_b). Links come from signup, login and identify events
 -- (anonymous_id, user_id, email_hash), orders (user_id–email_hash) and payments
 -- (payment_customer_id–the referenced order's user_id and email_hash; two customer ids on one
--- payment). `received_at` is when the link became visible in the log.
+-- payment). A payment without an order reference, by a customer id that no referenced payment
+-- carries, links its customer id to an order only when the match is unambiguous: the payment has
+-- exactly one order of its amount and currency placed at most
+-- var('identity_payment_match_window_hours') hours before it, and that order has candidate
+-- payments of that one customer id only. `received_at` is when the link became visible.
 with
 
 web_events as (
@@ -25,7 +29,9 @@ orders as (
         ordered_at,
         received_at,
         user_id,
-        email_hash
+        email_hash,
+        currency,
+        total_amount
     from {{ ref('stg_shop__orders') }}
 ),
 
@@ -41,15 +47,28 @@ payment_events as (
     where payment_id is not null
 ),
 
+payments as (
+    select
+        payment_id,
+        order_reference,
+        referenced_received_at,
+        payment_customer_id,
+        amount,
+        currency,
+        first_occurred_at,
+        first_received_at,
+        first_event_id
+    from {{ ref('int_identity__payments') }}
+),
+
 payment_references as (
     -- the order a payment references (any of its events may carry it) and when that was known
     select
         payment_id,
-        min(order_reference) as order_id,
-        min(received_at) as referenced_received_at
-    from payment_events
+        order_reference as order_id,
+        referenced_received_at
+    from payments
     where order_reference is not null
-    group by payment_id
 ),
 
 web_links as (
@@ -122,17 +141,108 @@ payment_orders as (
     where payment_events.payment_customer_id is not null
 ),
 
+anchored_customers as (
+    -- customer ids already linked to a person through a referenced order
+    select distinct payment_customer_id
+    from payment_orders
+),
+
+window_candidates as (
+    select
+        payments.payment_id,
+        payments.first_event_id,
+        payments.payment_customer_id,
+        payments.first_occurred_at,
+        greatest(payments.first_received_at, orders.received_at) as received_at,
+        orders.order_id,
+        orders.user_id,
+        orders.email_hash
+    from payments
+    inner join orders
+        on
+            payments.currency = orders.currency
+            and payments.amount = orders.total_amount
+            and payments.first_occurred_at >= orders.ordered_at
+            and payments.first_occurred_at
+            <= {{ dbt.dateadd('hour', var('identity_payment_match_window_hours'), 'orders.ordered_at') }}
+    where payments.order_reference is null and payments.payment_customer_id is not null
+),
+
+unambiguous_payments as (
+    select payment_id
+    from window_candidates
+    group by payment_id
+    having count(distinct order_id) = 1
+),
+
+unambiguous_orders as (
+    select order_id
+    from window_candidates
+    group by order_id
+    having count(distinct payment_customer_id) = 1
+),
+
+window_orders as (
+    select window_candidates.*
+    from window_candidates
+    inner join unambiguous_payments on window_candidates.payment_id = unambiguous_payments.payment_id
+    inner join unambiguous_orders on window_candidates.order_id = unambiguous_orders.order_id
+    left join anchored_customers
+        on window_candidates.payment_customer_id = anchored_customers.payment_customer_id
+    where anchored_customers.payment_customer_id is null
+),
+
+same_payment_pairs as (
+    -- an event of a payment naming another customer id than an earlier-sorting one of the same
+    -- payment: one link per (event, pair), at the first event that completed the pair
+    select
+        second_event.event_id,
+        first_event.payment_customer_id as customer_a,
+        second_event.payment_customer_id as customer_b,
+        min(greatest(first_event.occurred_at, second_event.occurred_at)) as linked_at,
+        min(greatest(first_event.received_at, second_event.received_at)) as received_at
+    from payment_events as first_event
+    inner join payment_events as second_event
+        on
+            first_event.payment_id = second_event.payment_id
+            and first_event.payment_customer_id < second_event.payment_customer_id
+    group by second_event.event_id, first_event.payment_customer_id, second_event.payment_customer_id
+),
+
+payment_order_pairs as (
+    -- a payment's customer id with the order it was linked to, and how
+    select
+        payment_customer_id,
+        user_id,
+        email_hash,
+        'payment_order_reference' as link_source,
+        event_id,
+        occurred_at as linked_at,
+        received_at
+    from payment_orders
+    union all
+    select
+        payment_customer_id,
+        user_id,
+        email_hash,
+        'payment_amount_window' as link_source,
+        first_event_id as event_id,
+        first_occurred_at as linked_at,
+        received_at
+    from window_orders
+),
+
 payment_links as (
     select
         'payment_customer_id' as type_a,
         payment_customer_id as value_a,
         'user_id' as type_b,
         user_id as value_b,
-        'payment_order_reference' as link_source,
+        link_source,
         event_id,
-        occurred_at as linked_at,
+        linked_at,
         received_at
-    from payment_orders
+    from payment_order_pairs
     where user_id is not null
     union all
     select
@@ -140,27 +250,23 @@ payment_links as (
         payment_customer_id as value_a,
         'email_hash' as type_b,
         email_hash as value_b,
-        'payment_order_reference' as link_source,
+        link_source,
         event_id,
-        occurred_at as linked_at,
+        linked_at,
         received_at
-    from payment_orders
+    from payment_order_pairs
     where email_hash is not null
     union all
     select
         'payment_customer_id' as type_a,
-        first_event.payment_customer_id as value_a,
+        customer_a as value_a,
         'payment_customer_id' as type_b,
-        second_event.payment_customer_id as value_b,
+        customer_b as value_b,
         'same_payment' as link_source,
-        second_event.event_id,
-        greatest(first_event.occurred_at, second_event.occurred_at) as linked_at,
-        greatest(first_event.received_at, second_event.received_at) as received_at
-    from payment_events as first_event
-    inner join payment_events as second_event
-        on
-            first_event.payment_id = second_event.payment_id
-            and first_event.payment_customer_id < second_event.payment_customer_id
+        event_id,
+        linked_at,
+        received_at
+    from same_payment_pairs
 ),
 
 all_links as (

@@ -9,9 +9,17 @@
 -- in time); else it is unmatched.
 with
 
-payment_events as (
-    select * from {{ ref('stg_payments__payment_events') }}
-    where payment_id is not null
+payments as (
+    select
+        payment_id,
+        order_reference,
+        payment_customer_id,
+        amount,
+        currency,
+        first_occurred_at,
+        is_captured,
+        is_failed
+    from {{ ref('int_identity__payments') }}
 ),
 
 orders as (
@@ -31,21 +39,6 @@ person_map as (
         identifier_value,
         person_key
     from {{ ref('int_identity__person_map') }}
-),
-
-payments as (
-    -- one row per payment; amounts and times from its authorisation, capture or failure
-    select
-        payment_id,
-        min(order_reference) as order_reference,
-        min(payment_customer_id) as payment_customer_id,
-        max(case when event_type != 'payment_refunded' then amount end) as amount,
-        min(case when event_type != 'payment_refunded' then currency end) as currency,
-        min(case when event_type != 'payment_refunded' then occurred_at end) as first_occurred_at,
-        count(case when event_type = 'payment_captured' then 1 end) > 0 as is_captured,
-        count(case when event_type = 'payment_failed' then 1 end) > 0 as is_failed
-    from payment_events
-    group by payment_id
 ),
 
 payments_with_person as (

@@ -10,6 +10,11 @@
   ``sum C(b_j, 2)``, so the cost is linear in the number of identifiers. The truth holds canonical
   emails; the map holds ``sha256`` hex (lowercase, as DuckDB's ``sha256()`` prints it) of the
   same canonical form, so truth emails are hashed with ``hashlib.sha256(email.encode())``.
+- shared devices: an anonymous id used by two persons (``shared_anonymous_ids.csv``) truly
+  belongs to both, and a person map gives it one person. It is scored as belonging to the owner
+  the map put it with (the owner whose other identifiers share its person key), else to its
+  first owner; ``shared_anonymous_ids`` reports how many there are, how many the shared-device
+  guard blocked from merging, and how many were mapped to one of their owners.
 - the same scores against the *resolvable* truth: each true person split into the groups of its
   identifiers that the log connects at all (links of ``identity.int_identity__links`` between
   identifiers of that same person, before any guard). A person browsing on two devices who never
@@ -111,6 +116,12 @@ def er_report(database: Path, truth_dir: Path) -> dict:
         _truth_key(row["identifier_type"], row["identifier_value"]): row["person_id"]
         for row in _read_csv(truth_dir / "identifiers.csv")
     }
+    shared_owners: dict[tuple[str, str], set[str]] = {}
+    shared_path = truth_dir / "shared_anonymous_ids.csv"
+    if shared_path.exists():
+        for row in _read_csv(shared_path):
+            key = ("anonymous_id", row["anonymous_id"])
+            shared_owners.setdefault(key, set()).update((row["person_id"], row["other_person_id"]))
     truth_payments = {
         row["payment_id"]: row["order_id"] for row in _read_csv(truth_dir / "payments.csv")
     }
@@ -125,11 +136,29 @@ def er_report(database: Path, truth_dir: Path) -> dict:
             "select distinct identifier_type_a, identifier_value_a, identifier_type_b, "
             f"identifier_value_b from {schema}.int_identity__links"
         ).fetchall()
+        blocked = {
+            (identifier_type, value)
+            for identifier_type, value in con.execute(
+                "select identifier_type, identifier_value "
+                f"from {schema}.int_identity__identifiers where is_merge_blocked"
+            ).fetchall()
+        }
         matches = con.execute(
             "select payment_id, order_id, match_method "
             f"from {schema}.int_identity__payment_order_matches where payment_id is not null"
         ).fetchall()
 
+    predicted = {(t, v): key for t, v, key in person_map}
+    clusters_of: dict[str, set[str]] = {}
+    for key, person_id in truth_person.items():
+        if key not in shared_owners and key in predicted:
+            clusters_of.setdefault(person_id, set()).add(predicted[key])
+    mapped_to_owner = 0
+    for key, owners in shared_owners.items():
+        agreeing = sorted(o for o in owners if predicted.get(key) in clusters_of.get(o, ()))
+        if agreeing:
+            truth_person[key] = agreeing[0]
+            mapped_to_owner += 1
     resolvable = _resolvable_clusters(truth_person, links)
     assignments, resolvable_assignments, by_type = [], [], Counter()
     for identifier_type, value, person_key in person_map:
@@ -166,5 +195,10 @@ def er_report(database: Path, truth_dir: Path) -> dict:
     return {
         "person_clusters": clusters,
         "resolvable_person_clusters": pairwise_scores(resolvable_assignments),
+        "shared_anonymous_ids": {
+            "count": len(shared_owners),
+            "merge_blocked": len(blocked & shared_owners.keys()),
+            "mapped_to_an_owner": mapped_to_owner,
+        },
         "payment_matches": payments,
     }

@@ -6,6 +6,14 @@ their orders shipped, delivered, cancelled or refunded. It writes the events as 
 partitioned by ``received_at`` (``source=<s>/date=<d>/hour=<h>/part-00000.ndjson.gz``) and the
 ground truth of who is who under ``_truth/`` (CSV), for tests of identity resolution.
 
+Who is who: a person browses on their first device until the shop can recognise them (they sign
+up, or give their email at a guest checkout, where the site's tag sends an ``identify`` with
+it); from then on they may use their other devices, and the first visit on each one identifies
+them: a login when they have an account, else an ``identify`` from a link in the shop's email.
+So every device of a person is tied to them by some event of the log. (Browsing on two devices
+without ever telling the shop who you are leaves nothing that joins them: no resolver could
+find it, and no test could measure it, so the generator does not produce it.)
+
 Everything derives from ``random.Random(seed)``: the same arguments give byte-identical files.
 Optional *hard cases* (shared devices, look-alike emails, guest orders later claimed by an
 account, emails typed differently across events) and *faults* (duplicate delivery, late events,
@@ -217,13 +225,14 @@ HOSTS = {
 }
 
 # (referrer, campaign options) for the landing page of a visit; None = direct.
+NEWSLETTER = "https://newsletter.example.com/"
 REFERRERS: tuple[tuple[str | None, tuple[str | None, ...]], ...] = (
     (None, (None,)),
     ("https://www.google.com/", (None, None, None, "search_brand")),
     ("https://www.bing.com/", (None,)),
     ("https://www.facebook.com/", (None, "spring_sale", "retargeting")),
     ("https://www.instagram.com/", (None, "spring_sale", "influencer_q1")),
-    ("https://newsletter.example.com/", ("newsletter_weekly",)),
+    (NEWSLETTER, ("newsletter_weekly",)),
 )
 REFERRER_CUM = list(accumulate((35, 35, 5, 10, 8, 7)))
 
@@ -330,6 +339,8 @@ class _Person:
     user_id: str | None = None
     pcids: list[str] = field(default_factory=list)
     n_orders: int = 0
+    email_given: bool = False  # told the shop their email (account or guest order)
+    identified_on: set[str] = field(default_factory=set)  # anonymous ids they identified on
 
 
 class _Clock:
@@ -786,8 +797,8 @@ class _Simulator:
             t = max(t, prev_end + 31 * MS_MIN + rng.randrange(60 * MS_MIN))
             if t > last_start:
                 break
-            if s_idx == 0 and shared_first:
-                dev = devices[0]
+            if (s_idx == 0 and shared_first) or not p.email_given:
+                dev = devices[0]  # other devices only once the shop can recognise the person
             else:
                 dev = rng.choices(devices, cum_weights=p.device_cum)[0]
             prev_end = self.session(p, dev, s_idx, t)
@@ -837,6 +848,9 @@ class _Simulator:
         converting = n >= 3 and rng.random() < p.conv_p
         ref, campaigns = REFERRERS[rng.choices(range(len(REFERRERS)), cum_weights=REFERRER_CUM)[0]]
         sess = {"ref": ref, "campaign": rng.choice(campaigns)}
+        new_device = p.email_given and dev.anon not in p.identified_on
+        if new_device and p.user_id is None:
+            sess = {"ref": NEWSLETTER, "campaign": "newsletter_weekly"}  # see the identify below
         logged = dev.logged_in and not dev.shared
         do_signup = p.signup_session == s_idx and p.user_id is None
         if (
@@ -879,22 +893,37 @@ class _Simulator:
                 rng.choice(("home", "home", "category", "search", "content")),
                 cur,
             )
-        # Log in at the start of a visit on a device that does not remember the person.
+        # Log in at the start of a visit on a device that does not remember the person (always
+        # on the first visit of a device they have not identified on yet).
         if p.user_id is not None and (
-            dev.shared or (not logged and rng.random() < 0.5) or (logged and rng.random() < 0.06)
+            dev.shared
+            or new_device
+            or (not logged and rng.random() < 0.5)
+            or (logged and rng.random() < 0.06)
         ):
             t += _gap(rng)
             logged = True
             self.web(p, dev, sess, "login", t, "/account/login", {}, logged=True)
+            p.identified_on.add(dev.anon)
             if not dev.shared:
                 dev.logged_in = True
             self.shared_pool_add(p, dev)
+        elif new_device:
+            # A guest buyer opens a link from the shop's email (order confirmation, newsletter)
+            # on a new device: the site's tag identifies the visit with the email it carries.
+            t += _gap(rng)
+            self.web(
+                p, dev, sess, "identify", t, "/account/email", {}, logged=False, email=self.typed(p)
+            )
+            p.identified_on.add(dev.anon)
         signup_pos = rng.randint(1, max(1, n - 1)) if do_signup else -1
         for k in range(1, max(n, 2 if do_signup else 1)):
             t += _gap(rng)
             if k == signup_pos:
                 self.next_user += rng.randint(1, 7)
                 p.user_id = f"u_{self.next_user}"
+                p.email_given = True
+                p.identified_on.add(dev.anon)
                 logged = True
                 if not dev.shared:
                     dev.logged_in = True
@@ -943,9 +972,18 @@ class _Simulator:
                 t += _gap(rng)
                 logged = True
                 self.web(p, dev, sess, "login", t, "/account/login", {}, logged=True)
+                p.identified_on.add(dev.anon)
                 if not dev.shared:
                     dev.logged_in = True
             t += _gap(rng)
+            if not logged:
+                # a guest types their email at checkout; the site identifies the visit with it
+                self.web(
+                    p, dev, sess, "identify", t, "/checkout", {}, logged=False, email=self.typed(p)
+                )
+                p.identified_on.add(dev.anon)
+                p.email_given = True
+                t += _gap(rng)
             self.checkout(p, dev, sess, t, logged, cart)
             self.order(p, t + rng.randint(20_000, 180_000), logged, cart)
             if (

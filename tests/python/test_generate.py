@@ -211,7 +211,9 @@ def check_event(e: dict) -> None:
         assert "anonymous_id" not in e and "context" not in e
     if e["event_type"] in ("signup", "identify", "order_created"):
         assert isinstance(e["email"], str) and "@" in e["email"]
-    if e["event_type"] in ("signup", "login", "identify"):
+    if e["event_type"] in ("signup", "login"):
+        assert e["user_id"].startswith("u_")
+    if e["event_type"] == "identify" and "user_id" in e:  # guests identify by email only
         assert e["user_id"].startswith("u_")
     if e["source"] == "payments":
         assert e["payment_customer_id"].startswith("pc_")
@@ -370,6 +372,31 @@ def test_ground_truth_is_consistent_with_the_events(big):
     for e in base_events:
         if e["source"] == "payments" and e.get("order_id"):
             assert owner[("payment_customer_id", e["payment_customer_id"])] == orders[e["order_id"]]
+
+
+def test_every_device_of_a_known_person_is_identified_on_and_others_use_one(big):
+    root, _, base_events = big
+    owner = {
+        (r["identifier_type"], r["identifier_value"]): r["person_id"]
+        for r in read_csv(root / "_truth" / "identifiers.csv")
+    }
+    devices, identified = defaultdict(set), set()
+    for e in base_events:
+        if e["source"] == "web":
+            devices[owner[("anonymous_id", e["anonymous_id"])]].add(e["anonymous_id"])
+            if e["event_type"] in ("signup", "login", "identify"):
+                identified.add(e["anonymous_id"])
+    known = {p for (t, _), p in owner.items() if t == "email"}
+    multi = [p for p, anons in devices.items() if len(anons) > 1]
+
+    assert sum(p in known for p in multi) > 0.1 * len(known)  # several devices are common
+    for person in multi:  # and each one, of a person who told the shop who they are, is tied
+        assert person in known
+        assert devices[person] <= identified, person
+    guest_identifies = [
+        e for e in base_events if e["event_type"] == "identify" and "user_id" not in e
+    ]
+    assert guest_identifies and all(e["email"] for e in guest_identifies)
 
 
 def test_realistic_mix_of_signups_buyers_and_payments(big):

@@ -2,9 +2,8 @@
 
 The sample is the default one (users=1000, days=28, seed=42, hard cases on, faults off), built
 into its own database and dbt target path so it does not disturb other builds. Person clusters
-are scored on the *resolvable* truth (see ``shoplog.er_report``): a person who browses on two
-devices without ever logging in or ordering on one of them leaves no link in the log, so no
-resolver can join those identifiers; the raw pairwise scores are asserted for precision only.
+are scored pairwise against the truth; an anonymous id shared by two persons counts as the
+owner the map put it with (see ``shoplog.er_report``).
 """
 
 from __future__ import annotations
@@ -77,9 +76,14 @@ def test_person_clusters_and_payment_matches_meet_the_bar(
     clusters = report["person_clusters"]
     resolvable = report["resolvable_person_clusters"]
     payments = report["payment_matches"]
+    shared = report["shared_anonymous_ids"]
     assert clusters["items"] == clusters["identifiers_in_truth"]  # every true identifier mapped
-    assert clusters["precision"] >= 0.995
-    assert resolvable["f1"] >= 0.995
+    assert clusters["f1"] >= 0.995
+    assert resolvable["f1"] >= clusters["f1"]
+    # the shared-device hard case is in the sample, and the guard held for every such device
+    assert shared["count"] > 0
+    assert shared["merge_blocked"] == shared["mapped_to_an_owner"] == shared["count"]
+    assert payments["truth_payments"] > 100
     assert payments["precision"] >= 0.999
     assert payments["recall"] >= 0.99
 
@@ -109,6 +113,18 @@ def _event(n: int, source: str, event_type: str, minute: int, properties=None, *
         **fields,
         "properties": properties or {},
     }
+
+
+def _order(n: int, minute: int, order_id: str, amount: float, **fields) -> dict:
+    properties = {"currency": "EUR", "total_amount": amount, "lines": []}
+    return _event(n, "shop", "order_created", minute, properties, order_id=order_id, **fields)
+
+
+def _payment(n: int, minute: int, payment_id: str, amount: float, customer: str) -> dict:
+    properties = {"payment_id": payment_id, "amount": amount, "currency": "EUR", "method": "card"}
+    return _event(
+        n, "payments", "payment_captured", minute, properties, payment_customer_id=customer
+    )
 
 
 HAND_EVENTS = [
@@ -160,7 +176,7 @@ HAND_EVENTS = [
         {"payment_id": "pay_2", "amount": 25.5, "currency": "EUR", "method": "card"},
         payment_customer_id="pc_1",
     ),
-    # Unknown customer, no reference: unmatched.
+    # Unknown customer, no reference, no order of that amount: unmatched.
     _event(
         12,
         "payments",
@@ -169,6 +185,14 @@ HAND_EVENTS = [
         {"payment_id": "pay_3", "amount": 99.0, "currency": "EUR", "method": "card"},
         payment_customer_id="pc_9",
     ),
+    # Unknown customer, no reference, the one order of that amount within the window: the
+    # customer id joins the order's person, and the payment matches by person and window.
+    _order(13, 70, "o_3", 42.0, user_id="u_1", email="one@x.com"),
+    _payment(14, 71, "pay_4", 42.0, "pc_5"),
+    # Two orders of the amount within the window: ambiguous, so no link and no match.
+    _order(15, 80, "o_4", 7.0, user_id="u_2", email="two@x.com"),
+    _order(16, 81, "o_5", 7.0, user_id=None, email="three@x.com"),
+    _payment(17, 82, "pay_5", 7.0, "pc_6"),
 ]
 
 
@@ -242,7 +266,31 @@ def test_payments_match_by_reference_window_or_not_at_all(hand_built: Path) -> N
         "from identity.int_identity__payment_order_matches order by 1, 2",
     )
     assert rows == [
+        ("-", "o_4", "unmatched"),
+        ("-", "o_5", "unmatched"),
         ("pay_1", "o_1", "reference"),
         ("pay_2", "o_2", "person_amount_window"),
         ("pay_3", "-", "unmatched"),
+        ("pay_4", "o_3", "person_amount_window"),
+        ("pay_5", "-", "unmatched"),
     ]
+
+
+def test_unreferenced_payment_links_its_customer_only_when_unambiguous(hand_built: Path) -> None:
+    links = query(
+        hand_built,
+        "select identifier_key_a, identifier_key_b from identity.int_identity__links "
+        "where link_source = 'payment_amount_window' order by 1, 2",
+    )
+    one_email = hashlib.sha256(b"one@x.com").hexdigest()
+    assert links == [
+        (f"email_hash:{one_email}", "payment_customer_id:pc_5"),
+        ("payment_customer_id:pc_5", "user_id:u_1"),
+    ]
+    assert (
+        _person(hand_built, "payment_customer_id", "pc_5")[0]
+        == (_person(hand_built, "user_id", "u_1")[0])
+    )
+    assert _person(hand_built, "payment_customer_id", "pc_6")[0] == (
+        _key("payment_customer_id", "pc_6")
+    )
