@@ -1,8 +1,16 @@
--- Grain: one row per person per day (person_key, feature_date), from the person's first known
--- day to the day of the log's clock. Point in time on the log's clock (received_at): a row for
--- day d counts only events received by the end of day d; the row of the clock's own day is
--- still filling (is_complete_day false). Persons come from today's identity graph, so a later
--- merge can move a past row to the surviving person's key.
+-- Grain: one row per person per day (person_key, feature_date): for each day from a person's
+-- first known day to the day of the log's clock. Point in time on the log's clock (received_at):
+-- the row for day d is what the log knew at the end of day d. It counts only events received
+-- by then, and it is keyed by the person as the identity graph stood then
+-- (int_identity__person_key_periods): every identifier takes the key it had at the end of d, and
+-- a person's windows and to-date sums cover all identifiers that were theirs at that time. A
+-- later merge therefore adds rows under the surviving key from the day it happened and never
+-- rewrites an earlier row; int_identity__person_key_merges maps old keys to current ones. The
+-- row of the clock's own day is still filling (is_complete_day false).
+{%- set daily_measures = [
+    'event_count', 'page_view_count', 'product_view_count', 'add_to_cart_count',
+    'checkout_count', 'order_count', 'order_amount',
+] %}
 with
 
 web_events as (
@@ -14,153 +22,209 @@ web_events as (
     where anonymous_id is not null
 ),
 
-anonymous_people as (
-    select
-        identifier_value as anonymous_id,
-        person_key
-    from {{ ref('int_identity__person_map') }}
-    where identifier_type = 'anonymous_id'
-),
-
 orders as (
     select
-        person_key,
+        user_id,
+        email_hash,
         received_at,
         total_amount
-    from {{ ref('int_orders__with_payments') }}
-    where person_key is not null
+    from {{ ref('stg_shop__orders') }}
+),
+
+key_periods as (
+    select
+        identifier_type,
+        identifier_value,
+        person_key,
+        valid_from,
+        valid_to
+    from {{ ref('int_identity__person_key_periods') }}
 ),
 
 log_clock as (
-    select max(received_at) as last_received_at
+    select cast(max(received_at) as date) as clock_date
     from {{ ref('stg_raw__events') }}
     where line_status = 'staged'
 ),
 
-web_daily as (
+activity as (
+    -- one row per event, on the identifier it was seen with: web events on their anonymous id,
+    -- orders on their account, else their email
     select
-        anonymous_people.person_key,
-        cast(web_events.received_at as date) as activity_date,
-        count(*) as event_count,
-        count(case when web_events.event_type = 'page_view' then 1 end) as page_view_count,
-        count(case when web_events.event_type = 'product_view' then 1 end) as product_view_count,
-        count(case when web_events.event_type = 'add_to_cart' then 1 end) as add_to_cart_count,
-        count(case when web_events.event_type = 'checkout_started' then 1 end) as checkout_count
-    from web_events
-    inner join anonymous_people on web_events.anonymous_id = anonymous_people.anonymous_id
-    group by anonymous_people.person_key, activity_date
-),
-
-order_daily as (
-    select
-        person_key,
+        'anonymous_id' as identifier_type,
+        anonymous_id as identifier_value,
         cast(received_at as date) as activity_date,
-        count(*) as order_count,
-        sum(total_amount) as order_amount
+        1 as event_count,
+        case when event_type = 'page_view' then 1 else 0 end as page_view_count,
+        case when event_type = 'product_view' then 1 else 0 end as product_view_count,
+        case when event_type = 'add_to_cart' then 1 else 0 end as add_to_cart_count,
+        case when event_type = 'checkout_started' then 1 else 0 end as checkout_count,
+        0 as order_count,
+        cast(0 as decimal(18, 2)) as order_amount
+    from web_events
+    union all
+    select
+        case when user_id is not null then 'user_id' else 'email_hash' end as identifier_type,
+        coalesce(user_id, email_hash) as identifier_value,
+        cast(received_at as date) as activity_date,
+        0 as event_count,
+        0 as page_view_count,
+        0 as product_view_count,
+        0 as add_to_cart_count,
+        0 as checkout_count,
+        1 as order_count,
+        total_amount as order_amount
     from orders
-    group by person_key, activity_date
 ),
 
-first_days as (
+identifier_daily as (
     select
-        person_key,
-        min(activity_date) as first_activity_date
+        {%- for measure in daily_measures %}
+        sum({{ measure }}) as {{ measure }},
+        {%- endfor %}
+        identifier_type,
+        identifier_value,
+        activity_date
+    from activity
+    group by identifier_type, identifier_value, activity_date
+),
+
+identifier_spine as (
+    -- every day from the identifier's first activity to the log's clock
+    select
+        first_days.identifier_type,
+        first_days.identifier_value,
+        first_days.first_activity_date,
+        log_clock.clock_date,
+        {{ day_series('first_days.first_activity_date', 'log_clock.clock_date', 'feature_date') }}
     from (
         select
-            person_key,
-            activity_date
-        from web_daily
-        union all
-        select
-            person_key,
-            activity_date
-        from order_daily
-    ) as activity_days
-    group by person_key
-),
-
-spine as (
-    select
-        first_days.person_key,
-        first_days.first_activity_date,
-        cast(log_clock.last_received_at as date) as clock_date,
-        {{ day_series(
-            'first_days.first_activity_date',
-            'cast(log_clock.last_received_at as date)',
-            'feature_date',
-        ) }}
-    from first_days
+            identifier_type,
+            identifier_value,
+            min(activity_date) as first_activity_date
+        from identifier_daily
+        group by identifier_type, identifier_value
+    ) as first_days
     cross join log_clock
 ),
 
-spine_flagged as (
-    -- the log's clock is inside its last day: that day's row is still filling
+identifier_days as (
     select
-        spine.*,
-        spine.feature_date < spine.clock_date as is_complete_day
-    from spine
+        identifier_spine.identifier_type,
+        identifier_spine.identifier_value,
+        identifier_spine.feature_date,
+        identifier_spine.first_activity_date,
+        identifier_spine.clock_date,
+        {%- for measure in daily_measures %}
+        coalesce(identifier_daily.{{ measure }}, 0) as {{ measure }},
+        {%- endfor %}
+        case when identifier_daily.event_count > 0 then identifier_spine.feature_date end as active_date
+    from identifier_spine
+    left join identifier_daily
+        on
+            identifier_spine.identifier_type = identifier_daily.identifier_type
+            and identifier_spine.identifier_value = identifier_daily.identifier_value
+            and identifier_spine.feature_date = identifier_daily.activity_date
 ),
 
-daily as (
+identifier_windows as (
+    -- additive windows per identifier; a person's are the sums over its identifiers
     select
-        spine.person_key,
-        spine.feature_date,
-        spine.first_activity_date,
-        spine.is_complete_day,
-        coalesce(web_daily.event_count, 0) as event_count,
-        coalesce(web_daily.page_view_count, 0) as page_view_count,
-        coalesce(web_daily.product_view_count, 0) as product_view_count,
-        coalesce(web_daily.add_to_cart_count, 0) as add_to_cart_count,
-        coalesce(web_daily.checkout_count, 0) as checkout_count,
-        coalesce(order_daily.order_count, 0) as order_count,
-        coalesce(order_daily.order_amount, 0) as order_amount,
-        case when web_daily.event_count > 0 then spine.feature_date end as active_date
-    from spine_flagged as spine
-    left join web_daily
-        on spine.person_key = web_daily.person_key and spine.feature_date = web_daily.activity_date
-    left join order_daily
-        on spine.person_key = order_daily.person_key and spine.feature_date = order_daily.activity_date
-),
-
-windowed as (
-    select
-        daily.*,
-        sum(daily.page_view_count) over last_7_days as page_views_7d,
-        sum(daily.product_view_count) over last_7_days as product_views_7d,
-        sum(daily.add_to_cart_count) over last_7_days as add_to_carts_7d,
-        sum(case when daily.event_count > 0 then 1 else 0 end) over last_28_days as active_days_28d,
-        sum(daily.order_count) over to_date as orders_to_date,
-        sum(daily.order_amount) over to_date as order_amount_to_date,
-        max(daily.active_date) over to_date as last_active_date
-    from daily
+        identifier_days.*,
+        sum(identifier_days.page_view_count) over last_7_days as page_views_7d,
+        sum(identifier_days.product_view_count) over last_7_days as product_views_7d,
+        sum(identifier_days.add_to_cart_count) over last_7_days as add_to_carts_7d,
+        sum(identifier_days.order_count) over to_date as orders_to_date,
+        sum(identifier_days.order_amount) over to_date as order_amount_to_date,
+        max(identifier_days.active_date) over to_date as last_active_date
+    from identifier_days
     window
-        by_day as (partition by daily.person_key order by daily.feature_date),
+        by_day as (
+            partition by identifier_days.identifier_type, identifier_days.identifier_value
+            order by identifier_days.feature_date
+        ),
         last_7_days as (by_day rows between 6 preceding and current row),
-        last_28_days as (by_day rows between 27 preceding and current row),
         to_date as (by_day rows between unbounded preceding and current row)
+),
+
+keyed_days as (
+    -- the person each identifier belonged to at the end of the day
+    select
+        identifier_windows.*,
+        key_periods.person_key
+    from identifier_windows
+    inner join key_periods
+        on
+            identifier_windows.identifier_type = key_periods.identifier_type
+            and identifier_windows.identifier_value = key_periods.identifier_value
+            and key_periods.valid_from < {{ dbt.dateadd('day', 1, 'identifier_windows.feature_date') }}
+            and (
+                key_periods.valid_to is null
+                or key_periods.valid_to >= {{ dbt.dateadd('day', 1, 'identifier_windows.feature_date') }}
+            )
+),
+
+person_days as (
+    select
+        person_key,
+        feature_date,
+        min(first_activity_date) as first_activity_date,
+        min(clock_date) as clock_date,
+        {%- for measure in daily_measures %}
+        sum({{ measure }}) as {{ measure }},
+        {%- endfor %}
+        sum(page_views_7d) as page_views_7d,
+        sum(product_views_7d) as product_views_7d,
+        sum(add_to_carts_7d) as add_to_carts_7d,
+        sum(orders_to_date) as orders_to_date,
+        sum(order_amount_to_date) as order_amount_to_date,
+        max(last_active_date) as last_active_date
+    from keyed_days
+    group by person_key, feature_date
+),
+
+person_active_days as (
+    -- days with web activity on any of the person's identifiers in the 28 days ending that day
+    select
+        keyed_days.person_key,
+        keyed_days.feature_date,
+        count(distinct identifier_daily.activity_date) as active_days_28d
+    from keyed_days
+    inner join identifier_daily
+        on
+            keyed_days.identifier_type = identifier_daily.identifier_type
+            and keyed_days.identifier_value = identifier_daily.identifier_value
+            and keyed_days.feature_date >= identifier_daily.activity_date
+            and {{ dbt.dateadd('day', -28, 'keyed_days.feature_date') }} < identifier_daily.activity_date
+            and identifier_daily.event_count > 0
+    group by keyed_days.person_key, keyed_days.feature_date
 ),
 
 final as (
     select
-        {{ hash_key(['person_key', 'feature_date']) }} as person_day_key,
-        person_key,
-        feature_date,
-        is_complete_day,
-        event_count as events_1d,
-        page_view_count as page_views_1d,
-        product_view_count as product_views_1d,
-        add_to_cart_count as add_to_carts_1d,
-        checkout_count as checkouts_1d,
-        order_count as orders_1d,
-        cast(page_views_7d as bigint) as page_views_7d,
-        cast(product_views_7d as bigint) as product_views_7d,
-        cast(add_to_carts_7d as bigint) as add_to_carts_7d,
-        cast(active_days_28d as bigint) as active_days_28d,
-        cast(orders_to_date as bigint) as orders_to_date,
-        order_amount_to_date,
-        {{ days_between('first_activity_date', 'feature_date') }} as days_since_first_seen,
-        {{ days_between('last_active_date', 'feature_date') }} as days_since_last_active
-    from windowed
+        {{ hash_key(['person_days.person_key', 'person_days.feature_date']) }} as person_day_key,
+        person_days.person_key,
+        person_days.feature_date,
+        person_days.feature_date < person_days.clock_date as is_complete_day,
+        cast(person_days.event_count as bigint) as events_1d,
+        cast(person_days.page_view_count as bigint) as page_views_1d,
+        cast(person_days.product_view_count as bigint) as product_views_1d,
+        cast(person_days.add_to_cart_count as bigint) as add_to_carts_1d,
+        cast(person_days.checkout_count as bigint) as checkouts_1d,
+        cast(person_days.order_count as bigint) as orders_1d,
+        cast(person_days.page_views_7d as bigint) as page_views_7d,
+        cast(person_days.product_views_7d as bigint) as product_views_7d,
+        cast(person_days.add_to_carts_7d as bigint) as add_to_carts_7d,
+        cast(coalesce(person_active_days.active_days_28d, 0) as bigint) as active_days_28d,
+        cast(person_days.orders_to_date as bigint) as orders_to_date,
+        cast(person_days.order_amount_to_date as decimal(38, 2)) as order_amount_to_date,
+        {{ days_between('person_days.first_activity_date', 'person_days.feature_date') }} as days_since_first_seen,
+        {{ days_between('person_days.last_active_date', 'person_days.feature_date') }} as days_since_last_active
+    from person_days
+    left join person_active_days
+        on
+            person_days.person_key = person_active_days.person_key
+            and person_days.feature_date = person_active_days.feature_date
 )
 
 select * from final

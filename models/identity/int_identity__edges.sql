@@ -1,7 +1,8 @@
 -- Grain: one row per edge of the identity graph: an unordered pair of identifiers
 -- (identifier_key_a < identifier_key_b) linked by at least one event, with when the link first
--- became visible in the log. Edges touching an identifier blocked by the shared-device guard
--- are kept here for inspection but flagged is_used_for_merging = false.
+-- became visible in the log. An edge first seen when either end was already blocked by the
+-- shared-device guard (at or after its merge_blocked_from) is kept here for inspection but
+-- flagged is_used_for_merging = false.
 with
 
 links as (
@@ -11,7 +12,7 @@ links as (
 identifiers as (
     select
         identifier_key,
-        is_merge_blocked
+        merge_blocked_from
     from {{ ref('int_identity__identifiers') }}
 ),
 
@@ -39,7 +40,14 @@ final as (
         ranked_links.linked_at as first_linked_at,
         ranked_links.received_at as first_received_at,
         ranked_links.link_count,
-        not identifiers_a.is_merge_blocked and not identifiers_b.is_merge_blocked as is_used_for_merging
+        (
+            identifiers_a.merge_blocked_from is null
+            or ranked_links.received_at < identifiers_a.merge_blocked_from
+        )
+        and (
+            identifiers_b.merge_blocked_from is null
+            or ranked_links.received_at < identifiers_b.merge_blocked_from
+        ) as is_used_for_merging
     from ranked_links
     inner join identifiers as identifiers_a on ranked_links.identifier_key_a = identifiers_a.identifier_key
     inner join identifiers as identifiers_b on ranked_links.identifier_key_b = identifiers_b.identifier_key

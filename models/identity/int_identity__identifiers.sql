@@ -1,9 +1,11 @@
 -- Grain: one row per identifier (identifier_type, identifier_value) seen in the log: anonymous
 -- ids, user ids, email hashes and payment customer ids, with when they were first and last
 -- seen (event time and log time), their order in the log (identifier_rank) and the shared-
--- device guard: an identifier that is not an account but is linked to more accounts than
--- var('identity_max_accounts_per_identifier') is not used to merge persons (its edges are
--- dropped) and is mapped to its first account instead.
+-- device guard: an identifier that is not an account but gets linked to more accounts than
+-- var('identity_max_accounts_per_identifier') is blocked from the log time of the link that
+-- exceeded it (merge_blocked_from): its edges first seen from then on are not used to merge,
+-- so it stays with the person its earlier links gave it (its first account's). The decision on
+-- an edge is known when the edge arrives, so the graph only grows with the log's clock.
 with
 
 web_events as (
@@ -118,25 +120,40 @@ account_links as (
     where identifier_type_a = 'user_id' and identifier_type_b != 'user_id'
 ),
 
-ranked_account_links as (
+account_first_links as (
+    -- each identifier with each account it was linked to, when that was first seen
     select
         identifier_key,
         account_user_id,
-        row_number() over (
-            partition by identifier_key
-            order by received_at, linked_at, account_user_id
-        ) as link_rank,
-        count(distinct account_user_id) over (partition by identifier_key) as linked_account_count
+        min(received_at) as first_received_at
     from account_links
+    group by identifier_key, account_user_id
+),
+
+ranked_accounts as (
+    select
+        account_first_links.*,
+        row_number() over (
+            partition by account_first_links.identifier_key
+            order by account_first_links.first_received_at, account_first_links.account_user_id
+        ) as account_rank,
+        count(*) over (partition by account_first_links.identifier_key) as linked_account_count
+    from account_first_links
 ),
 
 first_accounts as (
     select
         identifier_key,
-        account_user_id as first_account_user_id,
-        linked_account_count
-    from ranked_account_links
-    where link_rank = 1
+        min(case when account_rank = 1 then account_user_id end) as first_account_user_id,
+        max(linked_account_count) as linked_account_count,
+        min(
+            case
+                when account_rank = {{ var('identity_max_accounts_per_identifier') }} + 1
+                    then first_received_at
+            end
+        ) as merge_blocked_from
+    from ranked_accounts
+    group by identifier_key
 ),
 
 final as (
@@ -153,10 +170,8 @@ final as (
         identifiers.last_received_at,
         first_accounts.first_account_user_id,
         coalesce(first_accounts.linked_account_count, 0) as linked_account_count,
-        coalesce(
-            first_accounts.linked_account_count > {{ var('identity_max_accounts_per_identifier') }},
-            false
-        ) as is_merge_blocked
+        first_accounts.merge_blocked_from,
+        first_accounts.merge_blocked_from is not null as is_merge_blocked
     from identifiers
     left join first_accounts
         on concat(identifiers.identifier_type, ':', identifiers.identifier_value) = first_accounts.identifier_key

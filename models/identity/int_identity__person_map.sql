@@ -3,7 +3,7 @@
 -- the hash of the component's earliest identifier in the log (by first received_at, then
 -- type, then value), so it does not change when unrelated data arrives, only when two persons
 -- merge (see int_identity__person_key_merges). An identifier blocked by the shared-device
--- guard belongs to the person of the first account it was linked to.
+-- guard stays with the person its links from before the block gave it.
 with
 
 identifiers as (
@@ -24,27 +24,12 @@ resolved as (
         identifiers.first_received_at,
         identifiers.last_received_at,
         identifiers.is_merge_blocked,
-        case
-            when identifiers.is_merge_blocked then 'first_account' else 'graph'
-        end as resolution_method,
-        case
-            when identifiers.is_merge_blocked then account_components.root_identifier_key
-            else components.root_identifier_key
-        end as root_identifier_key,
-        case
-            when identifiers.is_merge_blocked then account_components.root_identifier_type
-            else components.root_identifier_type
-        end as root_identifier_type,
-        case
-            when identifiers.is_merge_blocked then account_components.root_identifier_value
-            else components.root_identifier_value
-        end as root_identifier_value
+        case when identifiers.is_merge_blocked then 'guarded' else 'graph' end as resolution_method,
+        components.root_identifier_key,
+        components.root_identifier_type,
+        components.root_identifier_value
     from identifiers
     inner join components on identifiers.identifier_key = components.identifier_key
-    left join components as account_components
-        on
-            identifiers.is_merge_blocked
-            and account_components.identifier_key = concat('user_id:', identifiers.first_account_user_id)
 ),
 
 person_accounts as (

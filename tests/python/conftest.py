@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date
 from pathlib import Path
@@ -56,3 +57,30 @@ def built_db(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 def query(database: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(database), read_only=True) as con:
         return con.execute(sql).fetchall()
+
+
+def make_event(n: int, source: str, event_type: str, at: str, properties=None, **fields) -> dict:
+    """An event of the standard received at its event time ``at`` (ISO, UTC, ``Z``)."""
+    return {
+        "event_id": f"e{n:04d}",
+        "event_type": event_type,
+        "schema_version": 1,
+        "source": source,
+        "event_time": at,
+        "received_at": at,
+        **fields,
+        "properties": properties or {},
+    }
+
+
+def write_landing(root: Path, events: list[dict]) -> Path:
+    """Land ``events`` as plain NDJSON files partitioned by source and received hour."""
+    files: dict[Path, list[str]] = {}
+    for event in events:
+        day, hour = event["received_at"][:10], event["received_at"][11:13]
+        folder = root / f"source={event['source']}" / f"date={day}" / f"hour={hour}"
+        files.setdefault(folder / "part-00000.ndjson", []).append(json.dumps(event))
+    for path, lines in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n")
+    return root

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from shoplog.er_report import er_report, pairwise_scores
 from shoplog.generate import generate
 from shoplog.load import load
 
-from .conftest import PROJECT_DIR, query
+from .conftest import PROJECT_DIR, make_event, query, write_landing
 
 IDENTITY_SELECTION = [
     "--select",
@@ -103,16 +104,7 @@ def test_propagation_converged_and_keys_are_unique(default_sample: tuple[Path, P
 # --------------------------------------------------------------------------- hand-built case
 def _event(n: int, source: str, event_type: str, minute: int, properties=None, **fields) -> dict:
     at = f"2026-01-01T{minute // 60:02d}:{minute % 60:02d}:00.000Z"
-    return {
-        "event_id": f"e{n:04d}",
-        "event_type": event_type,
-        "schema_version": 1,
-        "source": source,
-        "event_time": at,
-        "received_at": at,
-        **fields,
-        "properties": properties or {},
-    }
+    return make_event(n, source, event_type, at, properties, **fields)
 
 
 def _order(n: int, minute: int, order_id: str, amount: float, **fields) -> dict:
@@ -199,13 +191,8 @@ HAND_EVENTS = [
 @pytest.fixture(scope="module")
 def hand_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("identity_hand")
-    for source in ("web", "shop", "payments"):
-        folder = root / "landing" / f"source={source}" / "date=2026-01-01" / "hour=00"
-        folder.mkdir(parents=True)
-        lines = [json.dumps(e) for e in HAND_EVENTS if e["source"] == source]
-        (folder / "part-00000.ndjson").write_text("\n".join(lines) + "\n")
     database = root / "hand.duckdb"
-    load(root / "landing", database, progress=False)
+    load(write_landing(root / "landing", HAND_EVENTS), database, progress=False)
     _build(database, root / "target", IDENTITY_SELECTION)
     return database
 
@@ -228,7 +215,7 @@ def test_shared_device_is_not_used_to_merge(hand_built: Path) -> None:
     shared_key, method = _person(hand_built, "anonymous_id", "a_shared")
     one, _ = _person(hand_built, "user_id", "u_1")
     two, _ = _person(hand_built, "user_id", "u_2")
-    assert method == "first_account"
+    assert method == "guarded"
     assert shared_key == one != two
     assert _person(hand_built, "anonymous_id", "a_two")[0] == two
     email_two = hashlib.sha256(b"two@x.com").hexdigest()
@@ -294,3 +281,33 @@ def test_unreferenced_payment_links_its_customer_only_when_unambiguous(hand_buil
     assert _person(hand_built, "payment_customer_id", "pc_6")[0] == (
         _key("payment_customer_id", "pc_6")
     )
+
+
+def test_too_few_propagation_steps_fail_the_build_loudly(hand_built: Path, tmp_path: Path) -> None:
+    # a_guest reaches pc_1 over three links (login u_3, signup email, payment pc_1): one step
+    # is not enough, and the convergence tests must say so instead of splitting the person
+    database = tmp_path / "hand.duckdb"
+    shutil.copy(hand_built, database)
+    outcome = run_dbt(
+        [
+            "build",
+            "--target-path",
+            str(tmp_path / "target"),
+            *IDENTITY_SELECTION,
+            "--vars",
+            "{identity_propagation_steps: 1}",
+        ],
+        PROJECT_DIR,
+        database,
+        quiet=True,
+    )
+
+    assert not outcome.success
+    failed = sorted(
+        {f.split(":")[0].split(".")[2] for f in outcome.failures if "is_converged" in f}
+    )
+    # (the key history and everything after the reach table are skipped)
+    assert failed == [
+        "accepted_values_int_identity__components_is_converged__True",
+        "accepted_values_int_identity__root_reach_is_converged__True",
+    ]

@@ -3,6 +3,7 @@ reconciliation. Each test builds its own small log with faults switched on."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -25,7 +26,7 @@ from shoplog.replay import (
 )
 from shoplog.report import print_reconciliation, reconcile
 
-from .conftest import PROJECT_DIR, query
+from .conftest import PROJECT_DIR, make_event, query, write_landing
 
 LATE_AND_DUPLICATE = Faults(
     duplicate_rate=0.05,
@@ -130,6 +131,99 @@ def test_as_of_rebuild_over_a_grown_log_equals_the_build_at_that_time(
     build(database, "--full-refresh", "--vars", f"{{as_of: '{clock.isoformat(sep=' ')}'}}")
 
     assert table_hashes(database, MODEL_SCHEMAS) == at_the_time
+
+
+FEATURE_ROWS = "select * exclude (person_day_key) from features.feat_person_daily"
+
+
+def _two_stage_build(
+    source: Path | list[dict], tmp_path: Path
+) -> tuple[Path, set[tuple], set[tuple]]:
+    """Build the first batch, then everything; the complete-day feature rows of the first
+    build, and the rows of the second build for those same days."""
+    database = tmp_path / "log.duckdb"
+    if isinstance(source, list):  # hand-written events: the first batch ends on day 3, 09:00
+        first = [e for e in source if e["received_at"] <= "2026-01-03T09:00:00.000Z"]
+        load(write_landing(tmp_path / "first", first), database, progress=False)
+        build(database)
+        known_then = set(query(database, f"{FEATURE_ROWS} where is_complete_day"))
+        load(write_landing(tmp_path / "first", source), database, progress=False)
+    else:
+        first, *rest = batch_files(source, 2)
+        clock = batch_clock(source, first)
+        landing = tmp_path / "landing"
+        deliver(source, first, landing)
+        load(landing, database, progress=False, loaded_at=clock)
+        build(database)
+        known_then = set(query(database, f"{FEATURE_ROWS} where is_complete_day"))
+        for files in rest:
+            deliver(source, files, landing)
+        load(landing, database, progress=False, loaded_at=clock + timedelta(days=30))
+    build(database)
+    last_complete_day = max(row[1] for row in known_then)
+    known_now = set(query(database, f"{FEATURE_ROWS} where feature_date <= '{last_complete_day}'"))
+    return database, known_then, known_now
+
+
+def test_feature_rows_of_past_days_do_not_change_as_the_log_grows(
+    faulty_landing: Path, tmp_path: Path
+) -> None:
+    _database, known_then, known_now = _two_stage_build(faulty_landing, tmp_path)
+
+    assert len(known_then) > 100
+    assert known_now == known_then
+
+
+def _key(anonymous_id: str) -> str:
+    return hashlib.md5(f"anonymous_id|{anonymous_id}".encode()).hexdigest()
+
+
+MERGE_ACROSS_DAYS = [
+    make_event(1, "web", "page_view", "2026-01-01T00:10:00.000Z", anonymous_id="a1"),
+    make_event(
+        2,
+        "web",
+        "signup",
+        "2026-01-01T00:20:00.000Z",
+        anonymous_id="a1",
+        user_id="u1",
+        email="one@x.com",
+    ),
+    make_event(3, "web", "page_view", "2026-01-01T01:00:00.000Z", anonymous_id="a2"),
+    make_event(4, "web", "page_view", "2026-01-02T10:00:00.000Z", anonymous_id="a2"),
+    make_event(5, "web", "page_view", "2026-01-03T09:00:00.000Z", anonymous_id="a1"),
+    # later: u1 logs in on the second device, whose person (key of a2) merges into a1's
+    make_event(6, "web", "login", "2026-01-03T12:00:00.000Z", anonymous_id="a2", user_id="u1"),
+    make_event(7, "web", "page_view", "2026-01-04T08:00:00.000Z", anonymous_id="a2"),
+]
+
+
+def test_a_later_merge_adds_rows_under_the_surviving_key_and_rewrites_no_earlier_row(
+    tmp_path: Path,
+) -> None:
+    database, known_then, known_now = _two_stage_build(MERGE_ACROSS_DAYS, tmp_path)
+
+    assert known_now == known_then
+    rows = query(
+        database,
+        "select person_key, strftime(feature_date, '%d'), is_complete_day, events_1d, "
+        "page_views_7d, active_days_28d, days_since_first_seen "
+        "from features.feat_person_daily order by person_key = '" + _key("a2") + "', feature_date",
+    )
+    a1, a2 = _key("a1"), _key("a2")
+    assert rows == [
+        (a1, "01", True, 2, 1, 1, 0),
+        (a1, "02", True, 0, 1, 1, 1),
+        (a1, "03", True, 2, 4, 3, 2),  # from day 3 on, a2's days count for the person
+        (a1, "04", False, 1, 5, 4, 3),
+        (a2, "01", True, 1, 1, 1, 0),  # the second device's own rows stay as they were
+        (a2, "02", True, 1, 2, 2, 1),
+    ]
+    assert query(
+        database,
+        "select old_person_key, new_person_key, strftime(merged_at, '%d %H:%M') "
+        "from identity.int_identity__person_key_merges",
+    ) == [(a2, a1, "03 12:00")]
 
 
 def test_as_of_on_an_incremental_run_is_refused(built_db: Path) -> None:

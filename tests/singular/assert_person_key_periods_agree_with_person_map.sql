@@ -1,0 +1,79 @@
+-- Every identifier's person key periods start when the identifier first appeared, follow each
+-- other without gap or overlap, and end in the key the person map gives it today. Returns the
+-- identifiers that break this, with the problem.
+with
+
+periods as (
+    select
+        identifier_type,
+        identifier_value,
+        person_key,
+        valid_from,
+        valid_to,
+        is_current
+    from {{ ref('int_identity__person_key_periods') }}
+),
+
+person_map as (
+    select
+        identifier_type,
+        identifier_value,
+        person_key,
+        first_received_at
+    from {{ ref('int_identity__person_map') }}
+),
+
+chained as (
+    select
+        periods.*,
+        lead(periods.valid_from) over by_identifier as next_valid_from,
+        row_number() over by_identifier as period_rank
+    from periods
+    window by_identifier as (
+        partition by periods.identifier_type, periods.identifier_value
+        order by periods.valid_from
+    )
+),
+
+broken_chains as (
+    select
+        identifier_type,
+        identifier_value,
+        'gap or overlap between periods' as problem
+    from chained
+    where valid_to is distinct from next_valid_from
+),
+
+late_starts as (
+    select
+        person_map.identifier_type,
+        person_map.identifier_value,
+        'first period does not start when the identifier appeared' as problem
+    from person_map
+    inner join chained
+        on
+            person_map.identifier_type = chained.identifier_type
+            and person_map.identifier_value = chained.identifier_value
+            and chained.period_rank = 1
+    where chained.valid_from != person_map.first_received_at
+),
+
+current_mismatches as (
+    select
+        person_map.identifier_type,
+        person_map.identifier_value,
+        'current period key differs from the person map, or is missing' as problem
+    from person_map
+    left join periods
+        on
+            person_map.identifier_type = periods.identifier_type
+            and person_map.identifier_value = periods.identifier_value
+            and periods.is_current
+    where periods.person_key is null or periods.person_key != person_map.person_key
+)
+
+select * from broken_chains
+union all
+select * from late_starts
+union all
+select * from current_mismatches
