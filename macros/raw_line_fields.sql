@@ -45,6 +45,7 @@
     ('prop_category', '$.properties.category'),
     ('prop_old_price', '$.properties.old_price'),
     ('prop_new_price', '$.properties.new_price'),
+    ('prop_request_id', '$.properties.request_id'),
 ] -%}
 {%- set envelope_types = [
     ('document', '$'),

@@ -1,8 +1,9 @@
 {#- A select of the raw log's lines (load_id, file_path, line_number, line, loaded_at) that are
     not yet in `staged_relation` (matched on file path and line number); every raw line when
-    `staged_relation` is none. How stg_raw__events picks up new lines and how the live view
-    finds the lines loaded since the last build. -#}
-{% macro raw_lines_not_in(staged_relation=none) -%}
+    `staged_relation` is none. With `containing`, only lines whose text contains that string (a
+    cheap pre-filter before parsing). How stg_raw__events picks up new lines, how the live view
+    finds the lines loaded since the last build, and how the deletion requests are found. -#}
+{% macro raw_lines_not_in(staged_relation=none, containing=none) -%}
     select
         raw_lines.load_id,
         raw_lines.file_path,
@@ -10,12 +11,17 @@
         raw_lines.line,
         raw_lines.loaded_at
     from {{ source('raw', 'events') }} as raw_lines
-    {%- if staged_relation is not none %}
-    where not exists (
-        select 1 from {{ staged_relation }} as staged
-        where
-            staged.file_path = raw_lines.file_path
-            and staged.line_number = raw_lines.line_number
-    )
-    {%- endif %}
+    where
+        true
+        {%- if containing is not none %}
+        and raw_lines.line like '%{{ containing }}%'
+        {%- endif %}
+        {%- if staged_relation is not none %}
+        and not exists (
+            select 1 from {{ staged_relation }} as staged
+            where
+                staged.file_path = raw_lines.file_path
+                and staged.line_number = raw_lines.line_number
+        )
+        {%- endif %}
 {%- endmacro %}

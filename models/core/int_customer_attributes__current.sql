@@ -1,7 +1,8 @@
 -- Grain: one row per account (user_id): its current attributes by the log's clock, and when
 -- the log received the latest change of any of them. The source of the customer attribute
--- snapshot. Each attribute's current value is its latest sighting (by received_at, then event
--- id); it "changed" when the log first received that value after the last sighting of another.
+-- snapshot; accounts of persons who asked to be forgotten are left out. Each attribute's
+-- current value is its latest sighting (by received_at, then event id); it "changed" when the
+-- log first received that value after the last sighting of another.
 with
 
 web_events as (
@@ -135,6 +136,7 @@ final as (
         ) as attributes_received_at
     from accounts
     left join current_since on accounts.user_id = current_since.user_id
+    where not {{ is_erased('accounts.user_id', "'user_id'") }}
     group by accounts.user_id
 )
 

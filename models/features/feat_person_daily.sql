@@ -6,7 +6,8 @@
 -- a person's windows and to-date sums cover all identifiers that were theirs at that time. A
 -- later merge therefore adds rows under the surviving key from the day it happened and never
 -- rewrites an earlier row; int_identity__person_key_merges maps old keys to current ones. The
--- row of the clock's own day is still filling (is_complete_day false).
+-- row of the clock's own day is still filling (is_complete_day false). Persons who asked to be
+-- forgotten are left out, on every build (int_identity__erased_identifiers).
 {%- set daily_measures = [
     'event_count', 'page_view_count', 'product_view_count', 'add_to_cart_count',
     'checkout_count', 'order_count', 'order_amount',
@@ -86,6 +87,7 @@ identifier_daily as (
         identifier_value,
         activity_date
     from activity
+    where not {{ is_erased('activity.identifier_value', 'activity.identifier_type') }}
     group by identifier_type, identifier_value, activity_date
 ),
 

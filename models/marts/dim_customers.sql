@@ -1,8 +1,11 @@
--- Grain: one row per customer: a person who has an account or has placed at least one order.
+-- Grain: one row per customer: a person who has an account or has placed at least one order
+-- (persons who asked to be forgotten are left out).
 with
 
 person_map as (
-    select * from {{ ref('int_identity__person_map') }}
+    -- persons who asked to be forgotten are left out
+    select * from {{ ref('int_identity__person_map') }} as person_map
+    where not {{ is_erased('person_map.person_key') }}
 ),
 
 orders as (

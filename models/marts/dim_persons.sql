@@ -1,9 +1,12 @@
 -- Grain: one row per person (person_key) resolved by the identity graph: every identifier seen
--- in the log belongs to exactly one person. Only counts and hashed identifiers, no raw PII.
+-- in the log belongs to exactly one person, except persons who asked to be forgotten. Only
+-- counts and hashed identifiers, no raw PII.
 with
 
 person_map as (
-    select * from {{ ref('int_identity__person_map') }}
+    -- persons who asked to be forgotten are left out
+    select * from {{ ref('int_identity__person_map') }} as person_map
+    where not {{ is_erased('person_map.person_key') }}
 ),
 
 key_merges as (

@@ -1,31 +1,48 @@
--- Grain: one row per order, with what was paid for it.
+-- Grain: one row per order, with what was paid for it. The orders of a person who asked to be
+-- forgotten stay (they are the shop's books) with the person columns blanked.
 with
 
 orders as (
     select * from {{ ref('int_orders__with_payments') }}
 ),
 
+erased_orders as (
+    select orders.order_id
+    from orders
+    where {{ is_erased('orders.person_key') }}
+),
+
+erasures as (
+    select
+        orders.order_id,
+        erased_orders.order_id is not null as is_person_erased
+    from orders
+    left join erased_orders on orders.order_id = erased_orders.order_id
+),
+
 final as (
     select
-        order_id,
-        person_key,
-        user_id,
-        is_guest_checkout,
-        ordered_at,
-        cast(ordered_at as date) as order_date,
-        currency,
-        total_amount,
-        line_count,
-        item_count,
-        order_status,
-        status_changed_at,
-        payment_attempt_count,
-        failed_payment_count,
-        captured_amount,
-        refunded_amount,
-        is_paid,
-        captured_amount - refunded_amount as net_revenue
+        orders.order_id,
+        case when not erasures.is_person_erased then orders.person_key end as person_key,
+        case when not erasures.is_person_erased then orders.user_id end as user_id,
+        erasures.is_person_erased,
+        orders.is_guest_checkout,
+        orders.ordered_at,
+        cast(orders.ordered_at as date) as order_date,
+        orders.currency,
+        orders.total_amount,
+        orders.line_count,
+        orders.item_count,
+        orders.order_status,
+        orders.status_changed_at,
+        orders.payment_attempt_count,
+        orders.failed_payment_count,
+        orders.captured_amount,
+        orders.refunded_amount,
+        orders.is_paid,
+        orders.captured_amount - orders.refunded_amount as net_revenue
     from orders
+    inner join erasures on orders.order_id = erasures.order_id
 )
 
 select * from final

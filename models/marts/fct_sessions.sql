@@ -1,4 +1,5 @@
--- Grain: one row per web session, with the person behind its device.
+-- Grain: one row per web session, with the person behind its device; sessions of persons who
+-- asked to be forgotten are left out.
 with
 
 sessions as (
@@ -36,6 +37,7 @@ final as (
         sessions.has_identified
     from sessions
     left join people on sessions.anonymous_id = people.anonymous_id
+    where not {{ is_erased('sessions.anonymous_id', "'anonymous_id'") }}
 )
 
 select * from final

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from shoplog.build import DEFAULT_DB, BuildError, find_project_dir, run_dbt
+from shoplog.generate import DELETION_RATE
 from shoplog.load import LoadError, discover, load
 from shoplog.progress import console
 from shoplog.report import layer_row_counts, print_summary, quarantine_counts
@@ -63,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-hard-cases",
         action="store_true",
         help="leave out shared devices, similar emails and claimed guest orders",
+    )
+    gen.add_argument(
+        "--deletion-rate",
+        type=float,
+        default=DELETION_RATE,
+        help="share of known persons who later ask to be forgotten (default %(default)s)",
     )
     _add_fault_flags(gen)
 
@@ -143,6 +150,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         faults=_faults(args),
         hard_cases=not args.no_hard_cases,
+        deletion_rate=args.deletion_rate,
     )
     console.print(
         f"generated {summary.lines_written:,} lines in {summary.files_written:,} files "

@@ -2,9 +2,10 @@
 
 ``generate(out, start, days, users, seed)`` simulates a web shop: a product catalogue, ``users``
 real persons browsing on one to three devices, signing up, logging in, ordering, paying, getting
-their orders shipped, delivered, cancelled or refunded. It writes the events as gzip NDJSON files
-partitioned by ``received_at`` (``source=<s>/date=<d>/hour=<h>/part-00000.ndjson.gz``) and the
-ground truth of who is who under ``_truth/`` (CSV), for tests of identity resolution.
+their orders shipped, delivered, cancelled or refunded, and a few (``deletion_rate``) asking the
+shop to forget them after their last visit (a ``privacy`` event). It writes the events as gzip
+NDJSON files partitioned by ``received_at`` (``source=<s>/date=<d>/hour=<h>/part-00000.ndjson.gz``)
+and the ground truth of who is who under ``_truth/`` (CSV), for tests of identity resolution.
 
 Who is who: a person browses on their first device until the shop can recognise them (they sign
 up, or give their email at a guest checkout, where the site's tag sends an ``identify`` with
@@ -61,7 +62,9 @@ MS_HOUR = 3_600_000
 MS_DAY = 86_400_000
 USD_PER_EUR = 1.08
 
-SOURCES = ("web", "shop", "payments", "catalog")
+SOURCES = ("web", "shop", "payments", "catalog", "privacy")
+#: Share of persons known to the shop (by account or email) who ask to be forgotten.
+DELETION_RATE = 0.01
 
 CATEGORIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "shoes": (
@@ -401,7 +404,14 @@ class _Simulator:
     """Holds the world state while persons are simulated one after another."""
 
     def __init__(
-        self, start: date, days: int, users: int, seed: int, faults: Faults, hard_cases: bool
+        self,
+        start: date,
+        days: int,
+        users: int,
+        seed: int,
+        faults: Faults,
+        hard_cases: bool,
+        deletion_rate: float = DELETION_RATE,
     ) -> None:
         self.master = random.Random(seed)
         self.clock = _Clock()
@@ -411,6 +421,7 @@ class _Simulator:
         self.users = users
         self.hard = hard_cases
         self.faults = faults
+        self.deletion_rate = deletion_rate
         # Independent streams: base world, and one per fault kind.
         self.world_rng = random.Random(self.master.getrandbits(64))
         self.person_seeds = [self.master.getrandbits(64) for _ in range(users)]
@@ -430,12 +441,14 @@ class _Simulator:
         self.orders: dict[str, int] = {}
         self.payments: dict[str, tuple[str, int]] = {}
         self.buyers: set[int] = set()
+        self.deletions: dict[int, int] = {}  # person idx -> event time of the deletion request
         # Counters for ids (gapped, so ids are not dense sequences).
         self.next_user = 1000
         self.next_order = 100000
         self.next_payment = 500000
         self.next_pc = 7000
         self.next_refund = 1
+        self.next_request = 1
         self.used_emails: set[str] = set()
         self.persons: list[_Person] = []
         # Hard cases chosen up front.
@@ -802,6 +815,23 @@ class _Simulator:
             else:
                 dev = rng.choices(devices, cum_weights=p.device_cum)[0]
             prev_end = self.session(p, dev, s_idx, t)
+        if p.email_given and rng.random() < self.deletion_rate:
+            self.deletion_request(p, prev_end + rng.randint(MS_HOUR, 2 * MS_DAY))
+
+    def deletion_request(self, p: _Person, t: int) -> None:
+        """The person asks the shop to forget them (by account when they have one, and email)."""
+        self.next_request += p.rng.randint(1, 5)
+        if self.emit(
+            p,
+            p.rng,
+            "deletion_requested",
+            "privacy",
+            t,
+            {"request_id": f"dr_{self.next_request}"},
+            user_id=p.user_id if p.user_id is not None else _OMIT,
+            email=self.typed(p),
+        ):
+            self.deletions[p.idx] = t
 
     # --------------------------------------------------------------- sessions
     def web(
@@ -1254,6 +1284,10 @@ class _Simulator:
             Path("_truth/persons.csv"): _csv(
                 ["person_id", "first_seen_at", "signed_up"], persons_rows
             ),
+            Path("_truth/deletion_requests.csv"): _csv(
+                ["person_id", "requested_at"],
+                [[pids[i], self.clock.iso(t)] for i, t in sorted(self.deletions.items())],
+            ),
         }
         return files, [r[0] for r in shared_rows]
 
@@ -1267,6 +1301,7 @@ def generate(
     faults: Faults | None = None,
     hard_cases: bool = True,
     progress: bool = True,
+    deletion_rate: float = DELETION_RATE,
 ) -> GenerateSummary:
     """Simulate ``users`` persons over ``days`` days from ``start`` and land their events.
 
@@ -1286,11 +1321,15 @@ def generate(
         hard_cases: add shared devices, look-alike emails, claimed guest orders and emails
             typed differently across events.
         progress: show a rich progress bar on stderr.
+        deletion_rate: share of the persons known to the shop who later ask to be forgotten
+            (a ``privacy`` ``deletion_requested`` event after their last visit).
     """
     if days < 1 or users < 1:
         raise ValueError(f"days and users must be >= 1, got days={days}, users={users}")
+    if not 0 <= deletion_rate <= 1:
+        raise ValueError(f"deletion_rate must be between 0 and 1, got {deletion_rate}")
     out = Path(out)
-    sim = _Simulator(start, days, users, seed, faults or Faults(), hard_cases)
+    sim = _Simulator(start, days, users, seed, faults or Faults(), hard_cases, deletion_rate)
     if progress:
         with Progress(
             TextColumn("[bold]{task.description}"),

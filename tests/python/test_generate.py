@@ -40,6 +40,7 @@ STANDARD: dict[tuple[str, str, int], set[str]] = {
     ("payments", "payment_refunded", 1): {"payment_id", "amount", "currency", "refund_id"},
     ("catalog", "product_created", 1): {"product_id", "name", "category", "price", "currency"},
     ("catalog", "product_price_changed", 1): {"product_id", "old_price", "new_price", "currency"},
+    ("privacy", "deletion_requested", 1): {"request_id"},
 }
 ENVELOPE_ORDER = [
     "event_id",
@@ -179,7 +180,7 @@ def test_summary_matches_what_was_written(base, base_events):
     per_type = Counter(e["event_type"] for e in base_events)
 
     assert summary.events_by_source == {
-        s: per_source[s] for s in ("web", "shop", "payments", "catalog")
+        s: per_source[s] for s in ("web", "shop", "payments", "catalog", "privacy")
     }
     assert summary.events_by_type == dict(sorted(per_type.items()))
     assert summary.lines_written == len(base_events) == summary.events
@@ -209,12 +210,12 @@ def check_event(e: dict) -> None:
         assert e["context"]["page_url"] == f"https://{e['context']['host']}{e['context']['path']}"
     else:
         assert "anonymous_id" not in e and "context" not in e
-    if e["event_type"] in ("signup", "identify", "order_created"):
+    if e["event_type"] in ("signup", "identify", "order_created", "deletion_requested"):
         assert isinstance(e["email"], str) and "@" in e["email"]
     if e["event_type"] in ("signup", "login"):
         assert e["user_id"].startswith("u_")
-    if e["event_type"] == "identify" and "user_id" in e:  # guests identify by email only
-        assert e["user_id"].startswith("u_")
+    if e["event_type"] in ("identify", "deletion_requested") and "user_id" in e:
+        assert e["user_id"].startswith("u_")  # (guests identify, and ask, by email only)
     if e["source"] == "payments":
         assert e["payment_customer_id"].startswith("pc_")
     if e["source"] == "shop":
@@ -397,6 +398,30 @@ def test_every_device_of_a_known_person_is_identified_on_and_others_use_one(big)
         e for e in base_events if e["event_type"] == "identify" and "user_id" not in e
     ]
     assert guest_identifies and all(e["email"] for e in guest_identifies)
+
+
+def test_some_known_persons_ask_to_be_forgotten_after_their_visits(big):
+    root, summary, base_events = big
+    requests = read_csv(root / "_truth" / "deletion_requests.csv")
+    owner = {
+        (r["identifier_type"], r["identifier_value"]): r["person_id"]
+        for r in read_csv(root / "_truth" / "identifiers.csv")
+    }
+    events = [e for e in base_events if e["event_type"] == "deletion_requested"]
+    last_visit: dict[str, str] = {}
+    for e in base_events:
+        if e["source"] == "web":
+            person = owner[("anonymous_id", e["anonymous_id"])]
+            last_visit[person] = max(last_visit.get(person, ""), e["event_time"])
+
+    assert 1 <= len(requests) == len(events) == summary.events_by_source["privacy"]
+    for request, e in zip(
+        requests,
+        sorted(events, key=lambda e: owner[("email", e["email"].strip().lower())]),
+        strict=True,
+    ):
+        assert owner[("email", e["email"].strip().lower())] == request["person_id"]
+        assert e["event_time"] == request["requested_at"] > last_visit[request["person_id"]]
 
 
 def test_realistic_mix_of_signups_buyers_and_payments(big):

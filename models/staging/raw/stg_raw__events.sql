@@ -1,5 +1,6 @@
-{#- The one place the raw log's JSON is parsed (see macros/raw_line_parsing_ctes.sql): one row per
-    raw line, parsed once, typed, validated and classified as staged, quarantined or duplicate.
+{#- Where the raw log's JSON is parsed (macros/raw_line_parsing_ctes.sql, also used by the live
+    view and, for its few lines, by stg_privacy__deletion_requests): one row per raw line, parsed
+    once, typed, validated and classified as staged, quarantined or duplicate.
     Incremental: a run parses only the raw lines not yet here, and re-ranks the already staged
     lines of the same event ids, so the result equals a full refresh. -#}
 {{ config(
