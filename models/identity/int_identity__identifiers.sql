@@ -2,10 +2,11 @@
 -- ids, user ids, email hashes and payment customer ids, with when they were first and last
 -- seen (event time and log time), their order in the log (identifier_rank) and the shared-
 -- device guard: an identifier that is not an account but gets linked to more accounts than
--- var('identity_max_accounts_per_identifier') is blocked from the log time of the link that
--- exceeded it (merge_blocked_from): its edges first seen from then on are not used to merge,
--- so it stays with the person its earlier links gave it (its first account's). The decision on
--- an edge is known when the edge arrives, so the graph only grows with the log's clock.
+-- var('identity_max_accounts_per_identifier'), or a device or payment customer id linked to
+-- more emails than that, is blocked from the log time of the link that exceeded it
+-- (merge_blocked_from): its edges first seen from then on are not used to merge, so it stays
+-- with the person its earlier links gave it. The decision on an edge is known when the edge
+-- arrives, so the graph only grows with the log's clock.
 with
 
 web_events as (
@@ -101,58 +102,68 @@ identifiers as (
     group by identifier_type, identifier_value
 ),
 
-account_links as (
-    -- each non-account identifier with every account (user_id) it was linked to directly
+link_ends as (
+    -- every link seen from each of its two ends
     select
         identifier_key_a as identifier_key,
-        identifier_value_b as account_user_id,
-        received_at,
-        linked_at
+        identifier_type_a as identifier_type,
+        identifier_type_b as other_type,
+        identifier_value_b as other_value,
+        received_at
     from links
-    where identifier_type_b = 'user_id' and identifier_type_a != 'user_id'
     union all
     select
         identifier_key_b as identifier_key,
-        identifier_value_a as account_user_id,
-        received_at,
-        linked_at
+        identifier_type_b as identifier_type,
+        identifier_type_a as other_type,
+        identifier_value_a as other_value,
+        received_at
     from links
-    where identifier_type_a = 'user_id' and identifier_type_b != 'user_id'
 ),
 
-account_first_links as (
-    -- each identifier with each account it was linked to, when that was first seen
+anchor_first_links as (
+    -- each identifier with each account (and, for a device or a payment customer, each email)
+    -- it was linked to, when that was first seen
     select
         identifier_key,
-        account_user_id,
+        other_type as anchor_type,
+        other_value as anchor_value,
         min(received_at) as first_received_at
-    from account_links
-    group by identifier_key, account_user_id
+    from link_ends
+    where
+        (other_type = 'user_id' and identifier_type != 'user_id')
+        or (other_type = 'email_hash' and identifier_type in ('anonymous_id', 'payment_customer_id'))
+    group by identifier_key, other_type, other_value
 ),
 
-ranked_accounts as (
+ranked_anchors as (
     select
-        account_first_links.*,
+        anchor_first_links.*,
         row_number() over (
-            partition by account_first_links.identifier_key
-            order by account_first_links.first_received_at, account_first_links.account_user_id
-        ) as account_rank,
-        count(*) over (partition by account_first_links.identifier_key) as linked_account_count
-    from account_first_links
+            partition by anchor_first_links.identifier_key, anchor_first_links.anchor_type
+            order by anchor_first_links.first_received_at, anchor_first_links.anchor_value
+        ) as anchor_rank,
+        count(*) over (
+            partition by anchor_first_links.identifier_key, anchor_first_links.anchor_type
+        ) as anchor_count
+    from anchor_first_links
 ),
 
 first_accounts as (
     select
         identifier_key,
-        min(case when account_rank = 1 then account_user_id end) as first_account_user_id,
-        max(linked_account_count) as linked_account_count,
+        min(
+            case when anchor_type = 'user_id' and anchor_rank = 1 then anchor_value end
+        ) as first_account_user_id,
+        max(case when anchor_type = 'user_id' then anchor_count else 0 end) as linked_account_count,
+        max(case when anchor_type = 'email_hash' then anchor_count else 0 end) as linked_email_count,
         min(
             case
-                when account_rank = {{ var('identity_max_accounts_per_identifier') }} + 1
+                when anchor_rank = {{ var('identity_max_accounts_per_identifier') }} + 1
                     then first_received_at
             end
         ) as merge_blocked_from
-    from ranked_accounts
+    from ranked_anchors
     group by identifier_key
 ),
 
@@ -170,6 +181,7 @@ final as (
         identifiers.last_received_at,
         first_accounts.first_account_user_id,
         coalesce(first_accounts.linked_account_count, 0) as linked_account_count,
+        coalesce(first_accounts.linked_email_count, 0) as linked_email_count,
         first_accounts.merge_blocked_from,
         first_accounts.merge_blocked_from is not null as is_merge_blocked
     from identifiers

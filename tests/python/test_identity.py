@@ -185,6 +185,10 @@ HAND_EVENTS = [
     _order(15, 80, "o_4", 7.0, user_id="u_2", email="two@x.com"),
     _order(16, 81, "o_5", 7.0, user_id=None, email="three@x.com"),
     _payment(17, 82, "pay_5", 7.0, "pc_6"),
+    # A family device: u_5 signs up on it, then someone else checks out on it as a guest, with
+    # another email. The second email blocks the device from then on: no merge.
+    _event(18, "web", "signup", 90, anonymous_id="a_family", user_id="u_5", email="five@x.com"),
+    _event(19, "web", "identify", 95, anonymous_id="a_family", email="six@x.com"),
 ]
 
 
@@ -220,6 +224,15 @@ def test_shared_device_is_not_used_to_merge(hand_built: Path) -> None:
     assert _person(hand_built, "anonymous_id", "a_two")[0] == two
     email_two = hashlib.sha256(b"two@x.com").hexdigest()
     assert _person(hand_built, "email_hash", email_two)[0] == two
+
+
+def test_a_device_linked_to_a_second_email_merges_nothing_from_then_on(hand_built: Path) -> None:
+    five, _ = _person(hand_built, "user_id", "u_5")
+    family, method = _person(hand_built, "anonymous_id", "a_family")
+    six, _ = _person(hand_built, "email_hash", hashlib.sha256(b"six@x.com").hexdigest())
+
+    assert (family, method) == (five, "guarded")
+    assert six == _key("email_hash", hashlib.sha256(b"six@x.com").hexdigest()) != five
 
 
 def test_transitive_merge_keeps_the_oldest_key_and_records_the_merge(hand_built: Path) -> None:
