@@ -5,8 +5,8 @@
 -- payment). A payment without an order reference, by a customer id that no referenced payment
 -- carries, links its customer id to an order only when the match is unambiguous: the payment has
 -- exactly one order of its amount and currency placed at most
--- var('identity_payment_match_window_hours') hours before it, and that order has candidate
--- payments of that one customer id only. `received_at` is when the link became visible.
+-- var('identity_payment_match_window_hours') hours before it and not already paid by a captured
+-- payment that references it, and that order has candidate payments of that one customer id. `received_at` is when the link became visible.
 with
 
 web_events as (
@@ -57,7 +57,8 @@ payments as (
         currency,
         first_occurred_at,
         first_received_at,
-        first_event_id
+        first_event_id,
+        is_captured
     from {{ ref('int_identity__payments') }}
 ),
 
@@ -147,6 +148,13 @@ anchored_customers as (
     from payment_orders
 ),
 
+paid_orders as (
+    -- orders a captured payment references: already paid, so not a candidate for another payment
+    select distinct order_reference as order_id
+    from payments
+    where order_reference is not null and is_captured
+),
+
 window_candidates as (
     select
         payments.payment_id,
@@ -165,7 +173,11 @@ window_candidates as (
             and payments.first_occurred_at >= orders.ordered_at
             and payments.first_occurred_at
             <= {{ dbt.dateadd('hour', var('identity_payment_match_window_hours'), 'orders.ordered_at') }}
-    where payments.order_reference is null and payments.payment_customer_id is not null
+    left join paid_orders on orders.order_id = paid_orders.order_id
+    where
+        payments.order_reference is null
+        and payments.payment_customer_id is not null
+        and paid_orders.order_id is null
 ),
 
 unambiguous_payments as (

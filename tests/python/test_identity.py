@@ -112,10 +112,16 @@ def _order(n: int, minute: int, order_id: str, amount: float, **fields) -> dict:
     return _event(n, "shop", "order_created", minute, properties, order_id=order_id, **fields)
 
 
-def _payment(n: int, minute: int, payment_id: str, amount: float, customer: str) -> dict:
+def _payment(n: int, minute: int, payment_id: str, amount: float, customer: str, **fields) -> dict:
     properties = {"payment_id": payment_id, "amount": amount, "currency": "EUR", "method": "card"}
     return _event(
-        n, "payments", "payment_captured", minute, properties, payment_customer_id=customer
+        n,
+        "payments",
+        "payment_captured",
+        minute,
+        properties,
+        payment_customer_id=customer,
+        **fields,
     )
 
 
@@ -185,6 +191,12 @@ HAND_EVENTS = [
     _order(15, 80, "o_4", 7.0, user_id="u_2", email="two@x.com"),
     _order(16, 81, "o_5", 7.0, user_id=None, email="three@x.com"),
     _payment(17, 82, "pay_5", 7.0, "pc_6"),
+    # Two orders of the amount, but one is already paid by a payment that references it: the
+    # other is the one candidate.
+    _order(20, 100, "o_6", 5.0, user_id="u_2", email="two@x.com"),
+    _payment(21, 101, "pay_6", 5.0, "pc_7", order_id="o_6"),
+    _order(22, 102, "o_7", 5.0, user_id=None, email="seven@x.com"),
+    _payment(23, 103, "pay_7", 5.0, "pc_8"),
     # A family device: u_5 signs up on it, then someone else checks out on it as a guest, with
     # another email. The second email blocks the device from then on: no merge.
     _event(18, "web", "signup", 90, anonymous_id="a_family", user_id="u_5", email="five@x.com"),
@@ -273,6 +285,8 @@ def test_payments_match_by_reference_window_or_not_at_all(hand_built: Path) -> N
         ("pay_3", "-", "unmatched"),
         ("pay_4", "o_3", "person_amount_window"),
         ("pay_5", "-", "unmatched"),
+        ("pay_6", "o_6", "reference"),
+        ("pay_7", "o_7", "person_amount_window"),
     ]
 
 
@@ -283,10 +297,14 @@ def test_unreferenced_payment_links_its_customer_only_when_unambiguous(hand_buil
         "where link_source = 'payment_amount_window' order by 1, 2",
     )
     one_email = hashlib.sha256(b"one@x.com").hexdigest()
-    assert links == [
-        (f"email_hash:{one_email}", "payment_customer_id:pc_5"),
-        ("payment_customer_id:pc_5", "user_id:u_1"),
-    ]
+    seven_email = hashlib.sha256(b"seven@x.com").hexdigest()
+    assert links == sorted(
+        [
+            (f"email_hash:{one_email}", "payment_customer_id:pc_5"),
+            ("payment_customer_id:pc_5", "user_id:u_1"),
+            (f"email_hash:{seven_email}", "payment_customer_id:pc_8"),
+        ]
+    )
     assert (
         _person(hand_built, "payment_customer_id", "pc_5")[0]
         == (_person(hand_built, "user_id", "u_1")[0])
