@@ -1,7 +1,10 @@
 -- Grain: one row per identifier of a person who asked to be forgotten: every identifier the
--- person map puts with an account or email named by a deletion request, with the person's key
--- and when the first request for the person reached the log. Marts, features and the customer
--- snapshot leave these out (or blank them, for orders).
+-- person map puts with the account named by a deletion request (or, when it names none, its
+-- email, unless that email is shared and blocked by the guard), with the person's key and when
+-- the first request for the person reached the log. Marts, features and the customer snapshot
+-- leave these out (or blank them, for orders). The person is resolved with the identity of the
+-- build: an as_of build of a time before the request sees the person as the log knew them then
+-- (browsing not yet linked to the account at that time is not theirs in that build).
 with
 
 requests as (
@@ -16,27 +19,22 @@ person_map as (
     select
         identifier_type,
         identifier_value,
-        person_key
+        person_key,
+        is_merge_blocked
     from {{ ref('int_identity__person_map') }}
 ),
 
 named_identifiers as (
+    -- the account when the request names one, else the email
     select
-        'user_id' as identifier_type,
-        user_id as identifier_value,
+        case when user_id is not null then 'user_id' else 'email_hash' end as identifier_type,
+        coalesce(user_id, email_hash) as identifier_value,
         received_at
     from requests
-    where user_id is not null
-    union all
-    select
-        'email_hash' as identifier_type,
-        email_hash as identifier_value,
-        received_at
-    from requests
-    where email_hash is not null
 ),
 
 erased_persons as (
+    -- an email shared by several accounts (blocked by the guard) erases nobody by itself
     select
         person_map.person_key,
         min(named_identifiers.received_at) as erasure_requested_at
@@ -45,6 +43,7 @@ erased_persons as (
         on
             named_identifiers.identifier_type = person_map.identifier_type
             and named_identifiers.identifier_value = person_map.identifier_value
+    where not person_map.is_merge_blocked
     group by person_map.person_key
 ),
 

@@ -6,7 +6,11 @@
 -- carries, links its customer id to an order only when the match is unambiguous: the payment has
 -- exactly one order of its amount and currency placed at most
 -- var('identity_payment_match_window_hours') hours before it and not already paid by a captured
--- payment that references it, and that order has candidate payments of that one customer id. `received_at` is when the link became visible.
+-- payment that references it, and that order has candidate payments of that one customer id.
+-- `received_at` is when the link became visible. The amount-window conditions are judged on the
+-- whole log: a later event (the reference arriving on a capture, another candidate) can withdraw
+-- such a link, so for the customer ids it touches the key periods are exact as of the current
+-- log only.
 with
 
 web_events as (
@@ -56,7 +60,7 @@ payments as (
         amount,
         currency,
         first_occurred_at,
-        first_received_at,
+        last_received_at,
         first_event_id,
         is_captured
     from {{ ref('int_identity__payments') }}
@@ -161,7 +165,7 @@ window_candidates as (
         payments.first_event_id,
         payments.payment_customer_id,
         payments.first_occurred_at,
-        greatest(payments.first_received_at, orders.received_at) as received_at,
+        greatest(payments.last_received_at, orders.received_at) as received_at,
         orders.order_id,
         orders.user_id,
         orders.email_hash

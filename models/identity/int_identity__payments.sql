@@ -40,6 +40,7 @@ rolled_up as (
         min(case when event_type != 'payment_refunded' then currency end) as currency,
         min(case when event_type != 'payment_refunded' then occurred_at end) as first_occurred_at,
         min(received_at) as first_received_at,
+        max(case when event_type != 'payment_refunded' then received_at end) as last_received_at,
         count(case when event_type = 'payment_captured' then 1 end) > 0 as is_captured,
         count(case when event_type = 'payment_failed' then 1 end) > 0 as is_failed
     from payment_events

@@ -19,7 +19,8 @@
   identifiers that the log connects at all (links of ``identity.int_identity__links`` between
   identifiers of that same person, before any guard). A person browsing on two devices who never
   logs in or orders on one of them leaves no trace that joins them; no resolver can recover that
-  pair, so the raw recall has a ceiling well below 1, reported as ``recall_ceiling``.
+  pair. The generator does not make such persons, so ``recall_ceiling`` is 1 on its logs; on
+  other truth (a log where devices go unidentified) it shows the cap.
 - payment → order matches: precision (correct / matched, over payments in the truth) and recall
   (correct / payments in the truth), overall and by match method.
 """
