@@ -113,3 +113,29 @@ def test_a_replay_of_the_snapshots_leaves_the_person_out(erased: Path, tmp_path:
         tmp_path / "replayed.duckdb",
         "select user_id from snapshots.snap_customer_attributes order by 1",
     ) == [("u2",)]
+
+
+def test_a_request_naming_a_shared_mailbox_erases_only_the_requesting_account(
+    tmp_path: Path,
+) -> None:
+    family = [
+        make_event(
+            1, "web", "signup", "2026-01-01T00:10:00.000Z", anonymous_id="a3", user_id="u3",
+            email="fam@x.com",
+        ),
+        make_event(
+            2, "web", "signup", "2026-01-01T00:20:00.000Z", anonymous_id="a4", user_id="u4",
+            email="fam@x.com",
+        ),
+        make_event(
+            3, "privacy", "deletion_requested", "2026-01-02T10:00:00.000Z",
+            {"request_id": "dr_2"}, user_id="u4", email="fam@x.com",
+        ),
+    ]  # fmt: skip
+    database = tmp_path / "log.duckdb"
+    load(write_landing(tmp_path / "landing", family), database, progress=False)
+
+    _build(database)
+
+    assert query(database, "select user_id from marts.dim_customers order by 1") == [("u3",)]
+    assert query(database, "select anonymous_id from marts.fct_sessions order by 1") == [("a3",)]
