@@ -47,15 +47,5 @@
     ('prop_new_price', '$.properties.new_price'),
     ('prop_request_id', '$.properties.request_id'),
 ] -%}
-{%- set envelope_types = [
-    ('document', '$'),
-    ('event_id', '$.event_id'),
-    ('event_type', '$.event_type'),
-    ('schema_version', '$.schema_version'),
-    ('source', '$.source'),
-    ('event_time', '$.event_time'),
-    ('received_at', '$.received_at'),
-] -%}
-
 {{ return(fields) }}
 {%- endmacro %}
