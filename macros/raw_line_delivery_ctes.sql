@@ -1,6 +1,7 @@
 {#- Classify parsed raw lines (the CTE `new_cte`, from raw_line_parsing_ctes) as staged,
     duplicate or quarantined. Conforming lines compete per event_id for being the first
-    delivery (earliest received_at, then file path and line number). When `prior_relation` is
+    delivery: the first loaded (load time, then file path and line number), never a
+    producer-written timestamp. When `prior_relation` is
     given (the staged table), its lines of the same event ids compete too and are re-emitted
     with is_prior = true, so an incremental run can replace them and a live view can ignore
     them. Emits CTE definitions ending with `classified_lines`. -#}
@@ -36,7 +37,7 @@ deliveries as (
         candidates.*,
         row_number() over (
             partition by candidates.event_id
-            order by candidates.received_at, candidates.file_path, candidates.line_number
+            order by candidates.loaded_at, candidates.file_path, candidates.line_number
         ) as delivery_number
     from candidates
 ),

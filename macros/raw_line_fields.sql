@@ -1,5 +1,7 @@
 {#- The (column name, JSON path) pairs the parse extracts from every raw line, in order: the
-    envelope, the web context and every property any later model reads. -#}
+    envelope, the whole context and properties objects (their JSON text, for the envelope's type
+    checks and the content hash), the web context and every property any later model reads.
+    The property rules (seed event_property_rules) name these columns. -#}
 {% macro raw_line_fields() -%}
 {%- set fields = [
     ('event_id', '$.event_id'),
@@ -13,6 +15,8 @@
     ('email', '$.email'),
     ('payment_customer_id', '$.payment_customer_id'),
     ('order_id', '$.order_id'),
+    ('context_json', '$.context'),
+    ('properties_json', '$.properties'),
     ('page_url', '$.context.page_url'),
     ('page_path', '$.context.path'),
     ('referrer', '$.context.referrer'),

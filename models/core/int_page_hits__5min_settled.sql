@@ -1,6 +1,6 @@
 -- Grain: one row per settled 5-minute window (event time), host and page URL, with its hits.
--- The historical half of the page-hit lambda: a window is settled once the log's clock is
--- `page_hits_settle_minutes` past its end. Incremental: a run recomputes the newly settled
+-- The historical half of the page-hit lambda: a window is settled once the log's clock (the
+-- latest load time) is `page_hits_settle_minutes` past its end. Incremental: a run recomputes the newly settled
 -- windows and every settled window that lines loaded since the last run touch, however late
 -- they are, so it always equals a full refresh.
 {{ config(
@@ -24,11 +24,13 @@ page_hits as (
 ),
 
 log_clock as (
+    -- the knowledge clock: the latest load time of any line (the loader caps it at its wall
+    -- clock), never a producer-written time, so a bogus far-future timestamp settles nothing
     select
-        max(received_at)
+        max(loaded_at)
         - interval '{{ var("page_hits_settle_minutes") }}' minute as settle_clock
     from {{ ref('stg_raw__events') }}
-    where line_status = 'staged'
+    where {{ as_of_condition('loaded_at') }}
 ),
 
 stored as (

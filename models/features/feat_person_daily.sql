@@ -1,7 +1,7 @@
 -- Grain: one row per person per day (person_key, feature_date): for each day from a person's
--- first known day to the day of the log's clock. Point in time on the log's clock (received_at):
--- the row for day d is what the log knew at the end of day d. It counts only events received
--- by then, and it is keyed by the person as the identity graph stood then
+-- first known day to the day of the log's clock. Point in time on the log's clock (loaded_at,
+-- the load time): the row for day d is what the log knew at the end of day d. It counts only
+-- events loaded by then, and it is keyed by the person as the identity graph stood then
 -- (int_identity__person_key_periods): every identifier takes the key it had at the end of d, and
 -- a person's windows and to-date sums cover all identifiers that were theirs at that time. A
 -- later merge therefore adds rows under the surviving key from the day it happened and never
@@ -18,7 +18,7 @@ web_events as (
     select
         anonymous_id,
         event_type,
-        received_at
+        loaded_at
     from {{ ref('stg_web__events') }}
     where anonymous_id is not null
 ),
@@ -27,7 +27,7 @@ orders as (
     select
         user_id,
         email_hash,
-        received_at,
+        loaded_at,
         total_amount
     from {{ ref('stg_shop__orders') }}
 ),
@@ -43,9 +43,11 @@ key_periods as (
 ),
 
 log_clock as (
-    select cast(max(received_at) as date) as clock_date
+    -- the knowledge clock: the latest load time of any line (capped by the loader at its wall
+    -- clock), so no producer-written timestamp, however far in the future, widens the days
+    select cast(max(loaded_at) as date) as clock_date
     from {{ ref('stg_raw__events') }}
-    where line_status = 'staged'
+    where {{ as_of_condition('loaded_at') }}
 ),
 
 activity as (
@@ -54,7 +56,7 @@ activity as (
     select
         'anonymous_id' as identifier_type,
         anonymous_id as identifier_value,
-        cast(received_at as date) as activity_date,
+        cast(loaded_at as date) as activity_date,
         1 as event_count,
         case when event_type = 'page_view' then 1 else 0 end as page_view_count,
         case when event_type = 'product_view' then 1 else 0 end as product_view_count,
@@ -67,7 +69,7 @@ activity as (
     select
         case when user_id is not null then 'user_id' else 'email_hash' end as identifier_type,
         coalesce(user_id, email_hash) as identifier_value,
-        cast(received_at as date) as activity_date,
+        cast(loaded_at as date) as activity_date,
         0 as event_count,
         0 as page_view_count,
         0 as product_view_count,

@@ -11,7 +11,7 @@ requests as (
     select
         user_id,
         email_hash,
-        received_at
+        loaded_at
     from {{ ref('stg_privacy__deletion_requests') }}
 ),
 
@@ -29,7 +29,7 @@ named_identifiers as (
     select
         case when user_id is not null then 'user_id' else 'email_hash' end as identifier_type,
         coalesce(user_id, email_hash) as identifier_value,
-        received_at
+        loaded_at
     from requests
 ),
 
@@ -37,7 +37,7 @@ erased_persons as (
     -- an email shared by several accounts (blocked by the guard) erases nobody by itself
     select
         person_map.person_key,
-        min(named_identifiers.received_at) as erasure_requested_at
+        min(named_identifiers.loaded_at) as erasure_requested_at
     from named_identifiers
     inner join person_map
         on

@@ -7,7 +7,9 @@
 -- exactly one order of its amount and currency placed at most
 -- var('identity_payment_match_window_hours') hours before it and not already paid by a captured
 -- payment that references it, and that order has candidate payments of that one customer id.
--- `received_at` is when the link became visible. The amount-window conditions are judged on the
+-- `loaded_at` is when the link became visible (the log's clock: the latest load time of the
+-- events it needs); `received_at`, the latest collector time among those of them in that load,
+-- only breaks ties within one load. The amount-window conditions are judged on the
 -- whole log: a later event (the reference arriving on a capture, another candidate) can withdraw
 -- such a link, so for the customer ids it touches the key periods are exact as of the current
 -- log only.
@@ -18,6 +20,7 @@ web_events as (
         event_id,
         event_type,
         event_at,
+        loaded_at,
         received_at,
         anonymous_id,
         user_id,
@@ -31,6 +34,7 @@ orders as (
         order_id,
         event_id,
         ordered_at,
+        loaded_at,
         received_at,
         user_id,
         email_hash,
@@ -46,6 +50,7 @@ payment_events as (
         payment_customer_id,
         order_reference,
         occurred_at,
+        loaded_at,
         received_at
     from {{ ref('stg_payments__payment_events') }}
     where payment_id is not null
@@ -55,11 +60,13 @@ payments as (
     select
         payment_id,
         order_reference,
+        referenced_loaded_at,
         referenced_received_at,
         payment_customer_id,
         amount,
         currency,
         first_occurred_at,
+        last_loaded_at,
         last_received_at,
         first_event_id,
         is_captured
@@ -71,6 +78,7 @@ payment_references as (
     select
         payment_id,
         order_reference as order_id,
+        referenced_loaded_at,
         referenced_received_at
     from payments
     where order_reference is not null
@@ -85,6 +93,7 @@ web_links as (
         event_type as link_source,
         event_id,
         event_at as linked_at,
+        loaded_at,
         received_at
     from web_events
     where anonymous_id is not null and user_id is not null
@@ -97,6 +106,7 @@ web_links as (
         event_type as link_source,
         event_id,
         event_at as linked_at,
+        loaded_at,
         received_at
     from web_events
     where user_id is not null and email_hash is not null
@@ -109,6 +119,7 @@ web_links as (
         event_type as link_source,
         event_id,
         event_at as linked_at,
+        loaded_at,
         received_at
     from web_events
     where anonymous_id is not null and email_hash is not null
@@ -123,27 +134,52 @@ order_links as (
         'order_created' as link_source,
         event_id,
         ordered_at as linked_at,
+        loaded_at,
         received_at
     from orders
     where user_id is not null and email_hash is not null
 ),
 
-payment_orders as (
+payment_order_times as (
     select
         payment_events.event_id,
         payment_events.payment_customer_id,
         payment_events.occurred_at,
         orders.user_id,
         orders.email_hash,
+        payment_events.loaded_at as event_loaded_at,
+        payment_events.received_at as event_received_at,
+        payment_references.referenced_loaded_at,
+        payment_references.referenced_received_at,
+        orders.loaded_at as order_loaded_at,
+        orders.received_at as order_received_at,
         greatest(
-            payment_events.received_at,
-            payment_references.referenced_received_at,
-            orders.received_at
-        ) as received_at
+            payment_events.loaded_at,
+            payment_references.referenced_loaded_at,
+            orders.loaded_at
+        ) as loaded_at
     from payment_events
     inner join payment_references on payment_events.payment_id = payment_references.payment_id
     inner join orders on payment_references.order_id = orders.order_id
     where payment_events.payment_customer_id is not null
+),
+
+payment_orders as (
+    -- visible once the event, the reference and the order are all loaded; the tie-breaker is the
+    -- latest received_at among those loaded last (greatest skips the nulls)
+    select
+        event_id,
+        payment_customer_id,
+        occurred_at,
+        user_id,
+        email_hash,
+        loaded_at,
+        greatest(
+            case when event_loaded_at = loaded_at then event_received_at end,
+            case when referenced_loaded_at = loaded_at then referenced_received_at end,
+            case when order_loaded_at = loaded_at then order_received_at end
+        ) as received_at
+    from payment_order_times
 ),
 
 anchored_customers as (
@@ -165,7 +201,11 @@ window_candidates as (
         payments.first_event_id,
         payments.payment_customer_id,
         payments.first_occurred_at,
-        greatest(payments.last_received_at, orders.received_at) as received_at,
+        greatest(payments.last_loaded_at, orders.loaded_at) as loaded_at,
+        greatest(
+            case when payments.last_loaded_at >= orders.loaded_at then payments.last_received_at end,
+            case when orders.loaded_at >= payments.last_loaded_at then orders.received_at end
+        ) as received_at,
         orders.order_id,
         orders.user_id,
         orders.email_hash
@@ -208,21 +248,51 @@ window_orders as (
     where anchored_customers.payment_customer_id is null
 ),
 
-same_payment_pairs as (
+same_payment_event_pairs as (
     -- an event of a payment naming another customer id than an earlier-sorting one of the same
-    -- payment: one link per (event, pair), at the first event that completed the pair
+    -- payment, with each event of that other customer id: the pair is visible once both loaded
     select
         second_event.event_id,
         first_event.payment_customer_id as customer_a,
         second_event.payment_customer_id as customer_b,
-        min(greatest(first_event.occurred_at, second_event.occurred_at)) as linked_at,
-        min(greatest(first_event.received_at, second_event.received_at)) as received_at
+        greatest(first_event.occurred_at, second_event.occurred_at) as linked_at,
+        greatest(first_event.loaded_at, second_event.loaded_at) as loaded_at,
+        case
+            when first_event.loaded_at > second_event.loaded_at then first_event.received_at
+            when second_event.loaded_at > first_event.loaded_at then second_event.received_at
+            else greatest(first_event.received_at, second_event.received_at)
+        end as received_at
     from payment_events as first_event
     inner join payment_events as second_event
         on
             first_event.payment_id = second_event.payment_id
             and first_event.payment_customer_id < second_event.payment_customer_id
-    group by second_event.event_id, first_event.payment_customer_id, second_event.payment_customer_id
+),
+
+same_payment_first_loads as (
+    select
+        same_payment_event_pairs.*,
+        min(same_payment_event_pairs.loaded_at) over (
+            partition by
+                same_payment_event_pairs.event_id,
+                same_payment_event_pairs.customer_a,
+                same_payment_event_pairs.customer_b
+        ) as first_loaded_at
+    from same_payment_event_pairs
+),
+
+same_payment_pairs as (
+    -- one link per (event, pair), at the first load that completed the pair (received_at within
+    -- that load breaks ties)
+    select
+        event_id,
+        customer_a,
+        customer_b,
+        min(linked_at) as linked_at,
+        min(first_loaded_at) as loaded_at,
+        min(case when loaded_at = first_loaded_at then received_at end) as received_at
+    from same_payment_first_loads
+    group by event_id, customer_a, customer_b
 ),
 
 payment_order_pairs as (
@@ -234,6 +304,7 @@ payment_order_pairs as (
         'payment_order_reference' as link_source,
         event_id,
         occurred_at as linked_at,
+        loaded_at,
         received_at
     from payment_orders
     union all
@@ -244,6 +315,7 @@ payment_order_pairs as (
         'payment_amount_window' as link_source,
         first_event_id as event_id,
         first_occurred_at as linked_at,
+        loaded_at,
         received_at
     from window_orders
 ),
@@ -257,6 +329,7 @@ payment_links as (
         link_source,
         event_id,
         linked_at,
+        loaded_at,
         received_at
     from payment_order_pairs
     where user_id is not null
@@ -269,6 +342,7 @@ payment_links as (
         link_source,
         event_id,
         linked_at,
+        loaded_at,
         received_at
     from payment_order_pairs
     where email_hash is not null
@@ -281,6 +355,7 @@ payment_links as (
         'same_payment' as link_source,
         event_id,
         linked_at,
+        loaded_at,
         received_at
     from same_payment_pairs
 ),
@@ -306,6 +381,7 @@ final as (
         link_source,
         event_id,
         linked_at,
+        loaded_at,
         received_at,
         case when key_a < key_b then key_a else key_b end as identifier_key_a,
         case when key_a < key_b then type_a else type_b end as identifier_type_a,

@@ -1,7 +1,7 @@
 -- Grain: one row per person key that was issued and later merged away: when the log first
 -- connected its root identifier to an earlier person, the older person's key survived. Maps the
 -- old key to the person's current key (chains of merges collapsed) with merged_at = the log
--- time (received_at) at which the merge became visible. Consumers holding old keys remap them
+-- time (loaded_at) at which the merge became visible. Consumers holding old keys remap them
 -- with this table.
 with
 

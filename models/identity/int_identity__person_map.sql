@@ -1,9 +1,10 @@
 -- Grain: one row per identifier (identifier_type, identifier_value) seen in the log, with the
 -- person it belongs to. A person is a connected component of the identity graph; its key is
--- the hash of the component's earliest identifier in the log (by first received_at, then
--- type, then value), so it does not change when unrelated data arrives, only when two persons
--- merge (see int_identity__person_key_merges). An identifier blocked by the shared-device
--- guard stays with the person its links from before the block gave it.
+-- the hash of the component's earliest identifier in the log (by first load time, then first
+-- received_at within that load, then type, then value), so it does not change when unrelated
+-- data arrives, only when two persons merge (see int_identity__person_key_merges). An
+-- identifier blocked by the shared-device guard stays with the person its links from before the
+-- block gave it.
 with
 
 identifiers as (
@@ -21,6 +22,8 @@ resolved as (
         identifiers.identifier_value,
         identifiers.first_seen_at,
         identifiers.last_seen_at,
+        identifiers.first_loaded_at,
+        identifiers.last_loaded_at,
         identifiers.first_received_at,
         identifiers.last_received_at,
         identifiers.is_merge_blocked,
@@ -43,7 +46,7 @@ person_accounts as (
             resolved.identifier_value,
             row_number() over (
                 partition by resolved.root_identifier_key
-                order by resolved.first_received_at, resolved.identifier_value
+                order by resolved.first_loaded_at, resolved.first_received_at, resolved.identifier_value
             ) as account_rank
         from resolved
         where resolved.identifier_type = 'user_id'
@@ -59,6 +62,8 @@ final as (
         person_accounts.user_id,
         resolved.first_seen_at,
         resolved.last_seen_at,
+        resolved.first_loaded_at,
+        resolved.last_loaded_at,
         resolved.first_received_at,
         resolved.last_received_at,
         resolved.root_identifier_type,

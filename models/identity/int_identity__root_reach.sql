@@ -3,11 +3,12 @@
 -- one not linked to an earlier identifier by an edge received together with it, paired with each
 -- identifier the graph connects it to, and the earliest log time the growing graph connected the
 -- two: the minimum over paths of the latest edge time on the path (the candidate's own row has
--- its first received_at). Bounded minimax propagation (macro bottleneck_propagation_ctes,
+-- its first load time). Bounded minimax propagation (macro bottleneck_propagation_ctes,
 -- var('identity_propagation_steps') steps) with a convergence flag, over the edges used for
 -- merging (the shared-device guard decides each edge when it arrives, so the graph only grows
--- with the log's clock). The log's clock (received_at) is used throughout, so the table replays
--- and time-travels.
+-- with the log's clock). The log's clock (loaded_at) is used throughout, so the table replays
+-- and time-travels: identifiers and edges loaded together arrive together (no build could tell
+-- them apart in time).
 with
 
 identifiers as (
@@ -16,7 +17,7 @@ identifiers as (
         identifier_type,
         identifier_value,
         identifier_rank,
-        first_received_at
+        first_loaded_at
     from {{ ref('int_identity__identifiers') }}
 ),
 
@@ -24,7 +25,7 @@ edges as (
     select
         identifier_key_a,
         identifier_key_b,
-        first_received_at
+        first_loaded_at
     from {{ ref('int_identity__edges') }}
     where is_used_for_merging
 ),
@@ -38,7 +39,7 @@ graph_edges as (
     select
         identifier_key_a as node_a,
         identifier_key_b as node_b,
-        first_received_at as linked_at
+        first_loaded_at as linked_at
     from edges
 ),
 
@@ -63,7 +64,7 @@ born_attached as (
     inner join directed_edges
         on
             identifiers.identifier_key = directed_edges.from_node
-            and identifiers.first_received_at = directed_edges.linked_at
+            and identifiers.first_loaded_at = directed_edges.linked_at
     inner join identifiers as neighbours
         on
             directed_edges.to_node = neighbours.identifier_key
@@ -73,7 +74,7 @@ born_attached as (
 candidates as (
     select
         identifiers.identifier_key as source_key,
-        identifiers.first_received_at as seen_at
+        identifiers.first_loaded_at as seen_at
     from identifiers
     left join born_attached on identifiers.identifier_key = born_attached.identifier_key
     where born_attached.identifier_key is null
@@ -87,7 +88,7 @@ final as (
         roots.identifier_type as root_identifier_type,
         roots.identifier_value as root_identifier_value,
         roots.identifier_rank as root_identifier_rank,
-        roots.first_received_at as root_first_received_at,
+        roots.first_loaded_at as root_first_loaded_at,
         reached.identifier_key,
         reached.identifier_type,
         reached.identifier_value,

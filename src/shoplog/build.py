@@ -25,6 +25,7 @@ class DbtOutcome:
     success: bool
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def count(self, resource_type: str, status: str) -> int:
         return self.counts.get((resource_type, status), 0)
@@ -94,6 +95,8 @@ def run_dbt(
             outcome.counts[key] = outcome.counts.get(key, 0) + 1
             if node["status"] in {"error", "fail"}:
                 outcome.failures.append(f"{node['unique_id']}: {node.get('message')}")
+            elif node["status"] == "warn":
+                outcome.warnings.append(f"{node['unique_id']}: {node.get('message')}")
     if not outcome.success and not outcome.failures:
         outcome.failures.append(f"dbt exited with code {completed.returncode}")
     return outcome

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from shoplog.build import DEFAULT_DB, BuildError, find_project_dir, run_dbt
@@ -75,12 +75,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     ld = sub.add_parser("load", help="append new landing files to the raw log")
     ld.add_argument("--landing", type=Path, default=DEFAULT_LANDING)
-    ld.add_argument(
+    stamp = ld.add_mutually_exclusive_group()
+    stamp.add_argument(
         "--loaded-at",
-        type=datetime.fromisoformat,
+        type=_utc_time,
         default=None,
-        help="stamp the load with this UTC time instead of now (backfills: the log's clock "
-        "when the files would have been loaded; replay steps through these times)",
+        help="stamp the load with this time instead of now (a backfill: the log's clock when "
+        "the files would have been loaded; an offset is converted to UTC)",
+    )
+    stamp.add_argument(
+        "--from-partition",
+        action="store_true",
+        help="backfill of a partitioned archive: stamp each file with the end of its "
+        "date=/hour= partition (never before a file already loaded, never after now)",
     )
     _add_db(ld)
 
@@ -92,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--project-dir", type=Path, default=None)
     run.add_argument("--db", type=Path, default=None, help=f"default: <project>/{DEFAULT_DB}")
+    run.add_argument(
+        "--wall-clock",
+        action="store_true",
+        help="stamp new files with the time of this run (default: the end of each file's "
+        "date=/hour= partition, a backfill of the sample archive, so as_of demos work)",
+    )
     val = sub.add_parser("validate", help="run the Great Expectations suite on the feature mart")
     _add_db(val)
 
@@ -123,6 +136,34 @@ def build_parser() -> argparse.ArgumentParser:
     err.add_argument("--truth", type=Path, required=True, help="the landing's _truth directory")
     _add_db(err)
     return parser
+
+
+def _utc_time(text: str) -> datetime:
+    """A timestamp argument: ISO-8601, an offset converted to UTC, a naive value taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 timestamp: {text!r}") from exc
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def _report_load(summary) -> int:
+    """Print what a load could not take; 1 when a file was rejected, else 0."""
+    for name in summary.unrecognised:
+        console.print(f"[yellow]not a landing file (name not recognised), left unloaded:[/] {name}")
+    for rejection in summary.rejected:
+        console.print(
+            f"[red]rejected[/] {rejection.file_path}: {rejection.reason} ({rejection.detail})"
+        )
+    if summary.rejected:
+        console.print(
+            f"[red bold]{len(summary.rejected)} file(s) rejected[/] "
+            "(recorded in raw.load_rejections; the other files were loaded)"
+        )
+        return 1
+    return 0
 
 
 def _faults(args: argparse.Namespace):
@@ -161,13 +202,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    summary = load(args.landing, args.db, loaded_at=args.loaded_at)
+    summary = load(
+        args.landing, args.db, loaded_at=args.loaded_at, from_partition=args.from_partition
+    )
     console.print(
         f"loaded {summary.lines_loaded:,} lines from {summary.files_loaded:,} new files "
         f"({summary.files_skipped:,} already loaded) into {args.db} "
         f"in {time.perf_counter() - started:.1f} s"
     )
-    return 0
+    return _report_load(summary)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -186,9 +229,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         timings["generate"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    loaded = load(landing, args.db)
+    loaded = load(landing, args.db, from_partition=not args.wall_clock)
     timings["load"] = time.perf_counter() - started
     console.print(f"loaded {loaded.lines_loaded:,} new lines from {loaded.files_loaded:,} files")
+    load_status = _report_load(loaded)
 
     started = time.perf_counter()
     built = run_dbt(["build"], project_dir, args.db)
@@ -213,7 +257,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         timings,
         docs_path=project_dir / "target" / "static_index.html",
     )
-    return 0
+    return load_status
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

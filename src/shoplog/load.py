@@ -1,10 +1,19 @@
 """Append landing files, verbatim, to the raw event log in DuckDB.
 
 The loader makes no parsing decisions: every line of every new landing file becomes one row of
-``raw.events`` exactly as it was written (only the ``\\n`` terminator is removed), and every file
-becomes one row of ``raw.load_manifest`` with its checksum and line count. Rows are only ever
-inserted, never updated or deleted. One call is one transaction: either every new file of the run
-is in the log, or none is.
+``raw.events`` holding its exact bytes (a BLOB; only the ``\\n`` terminator is removed, and a line
+that is not UTF-8 is kept as it is), and every file becomes one row of ``raw.load_manifest`` with
+its checksum, line count and load time. Rows are only ever inserted, never updated or deleted.
+
+The load time is the warehouse's clock (DESIGN.md, "Three clocks"): the wall time of the run, or
+an explicit time for a backfill, or, for a backfill of a partitioned archive, the end of each
+file's ``date=/hour=`` partition. It never goes backwards (a file is never stamped before a file
+already loaded) and never ahead of the wall clock.
+
+A file that cannot be read (a corrupt, truncated or non-gzip ``.gz``, a broken symlink) is
+recorded in ``raw.load_rejections`` and named in :class:`LoadSummary`; the other files of the run
+are still loaded, in one transaction. Files whose name the loader does not recognise are listed,
+never skipped silently.
 """
 
 from __future__ import annotations
@@ -12,8 +21,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
+import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -21,7 +32,7 @@ import pandas as pd
 
 from shoplog.progress import progress_bar
 
-#: File endings the loader takes; anything else in the landing directory is ignored.
+#: File endings the loader takes (compared case-insensitively).
 LANDING_SUFFIXES = (".ndjson", ".jsonl", ".json", ".ndjson.gz", ".jsonl.gz", ".json.gz")
 
 #: Rows buffered before they are appended in one insert.
@@ -41,14 +52,32 @@ create table if not exists raw.events (
     load_id integer not null,
     file_path varchar not null,
     line_number bigint not null,
-    line varchar not null,
+    line blob not null,
     loaded_at timestamp not null
 );
+create table if not exists raw.load_rejections (
+    file_path varchar not null,
+    file_sha256 varchar,
+    reason varchar not null,
+    detail varchar not null,
+    rejected_at timestamp not null
+);
 """
+
+_PARTITION = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})(?:/hour=(\d{1,2}))?(?:/|$)")
 
 
 class LoadError(RuntimeError):
     """A load that was refused; nothing from the run was written."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A landing file the loader could not read: it stays unloaded, the others are loaded."""
+
+    file_path: str
+    reason: str
+    detail: str
 
 
 @dataclass
@@ -61,36 +90,63 @@ class LoadSummary:
     lines_loaded: int = 0
     files_skipped: int = 0
     files: list[str] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    unrecognised: list[str] = field(default_factory=list)
+
+
+def _recognised(name: str) -> bool:
+    return name.lower().endswith(LANDING_SUFFIXES)
+
+
+def _walk(landing: Path) -> list[Path]:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(landing):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(("_", ".")))
+        found.extend(Path(dirpath) / name for name in filenames if not name.startswith(("_", ".")))
+    return sorted(found, key=lambda p: p.relative_to(landing).as_posix())
 
 
 def discover(landing: Path) -> list[Path]:
     """Landing files under ``landing`` in a stable order, skipping ``_*`` and ``.*`` entries."""
     if not landing.is_dir():
         raise LoadError(f"landing directory not found: {landing}")
-    found = []
-    for dirpath, dirnames, filenames in os.walk(landing):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(("_", ".")))
-        for name in filenames:
-            if name.startswith(("_", ".")) or not name.endswith(LANDING_SUFFIXES):
-                continue
-            found.append(Path(dirpath) / name)
-    return sorted(found, key=lambda p: p.relative_to(landing).as_posix())
+    return [path for path in _walk(landing) if _recognised(path.name)]
 
 
-def split_lines(data: bytes, compressed: bool) -> list[str]:
-    """The file's lines, verbatim but for the ``\\n`` terminator.
+def unrecognised(landing: Path) -> list[str]:
+    """Files under ``landing`` (not ``_*``/``.*``) whose name is not a landing file's."""
+    if not landing.is_dir():
+        return []
+    return [p.relative_to(landing).as_posix() for p in _walk(landing) if not _recognised(p.name)]
 
-    A final line without a terminator is still a line; an empty file has none. Bytes that are
-    not UTF-8 are replaced by U+FFFD (DuckDB text must be UTF-8); such a line then fails JSON
-    validation downstream and is quarantined rather than lost.
+
+def split_lines(data: bytes, compressed: bool) -> list[bytes]:
+    """The file's lines as bytes, verbatim but for the ``\\n`` terminator.
+
+    A final line without a terminator is still a line; an empty file has none. Raises
+    ``gzip.BadGzipFile``, ``EOFError`` or ``zlib.error`` for a compressed file that is not whole.
     """
     if compressed:
         data = gzip.decompress(data)
-    text = data.decode("utf-8", errors="replace")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
         lines.pop()
     return lines
+
+
+def partition_end(relative_path: str) -> datetime | None:
+    """The end of the ``date=YYYY-MM-DD[/hour=HH]`` partition a landing file sits in (UTC)."""
+    match = _PARTITION.search(relative_path)
+    if not match:
+        return None
+    try:
+        start = datetime.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+    if match.group(2) is None:
+        return start + timedelta(days=1)
+    hour = int(match.group(2))
+    return start + timedelta(hours=hour + 1) if hour < 24 else None
 
 
 def connect(database: Path) -> duckdb.DuckDBPyConnection:
@@ -118,56 +174,107 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@dataclass
+class _NewFile:
+    rel: str
+    digest: str
+    size: int
+    lines: list[bytes]
+    loaded_at: datetime
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes; a broken symlink or unreadable file raises OSError."""
+    return path.read_bytes()
+
+
 def load(
     landing: Path,
     database: Path,
     progress: bool = True,
     loaded_at: datetime | None = None,
+    from_partition: bool = False,
 ) -> LoadSummary:
     """Append every not-yet-loaded file under ``landing`` to ``raw.events`` in ``database``.
 
     Files are identified by their path relative to ``landing``. A file already in the manifest
     with the same checksum is skipped; one whose bytes changed since it was loaded is refused
-    with a :class:`LoadError` naming it, and nothing from the run is written.
+    with a :class:`LoadError` naming it, and nothing from the run is written. A file that cannot
+    be read is recorded in ``raw.load_rejections`` and reported in the summary; the rest load.
+
+    The load time is ``loaded_at`` if given, else (``from_partition``) the end of each file's
+    ``date=/hour=`` partition, else now; never earlier than the latest load time already in the
+    manifest and never later than now.
     """
+    if loaded_at is not None and from_partition:
+        raise LoadError("give either an explicit load time or from_partition, not both")
     landing = Path(landing)
     files = discover(landing)
+    summary = LoadSummary(load_id=None, loaded_at=None)
+    summary.unrecognised = unrecognised(landing)
+    now = _utc_naive(datetime.now(UTC))
     con = connect(Path(database))
     try:
         con.execute(RAW_DDL)
         known = dict(con.execute("select file_path, file_sha256 from raw.load_manifest").fetchall())
+        clock_floor = con.execute("select max(loaded_at) from raw.load_manifest").fetchall()[0][0]
+        run_stamp = min(_utc_naive(loaded_at), now) if loaded_at is not None else now
+        if clock_floor is not None and run_stamp < clock_floor:
+            run_stamp = clock_floor
 
-        new: list[tuple[str, Path, bytes]] = []
+        new: list[_NewFile] = []
         changed: list[str] = []
         for path in files:
             rel = path.relative_to(landing).as_posix()
-            data = path.read_bytes()
+            try:
+                data = _read(path)
+            except OSError as exc:
+                summary.rejected.append(Rejection(rel, "unreadable_file", str(exc)))
+                continue
             digest = _sha256(data)
             if rel in known:
                 if known[rel] != digest:
                     changed.append(rel)
+                else:
+                    summary.files_skipped += 1
                 continue
-            new.append((rel, path, data))
+            try:
+                lines = split_lines(data, compressed=path.name.lower().endswith(".gz"))
+            except (gzip.BadGzipFile, EOFError, zlib.error, OSError) as exc:
+                reason = "truncated_gzip" if isinstance(exc, EOFError) else "corrupt_gzip"
+                summary.rejected.append(Rejection(rel, reason, f"{type(exc).__name__}: {exc}"))
+                continue
+            stamp = run_stamp
+            if from_partition:
+                end = partition_end(rel)
+                if end is None:
+                    summary.rejected.append(
+                        Rejection(
+                            rel,
+                            "no_partition_time",
+                            "a backfill stamped from partitions needs date=YYYY-MM-DD[/hour=HH] "
+                            "in the file's path; load it without the partition option",
+                        )
+                    )
+                    continue
+                stamp = min(max(end, clock_floor or end), now)
+            new.append(_NewFile(rel, digest, len(data), lines, stamp))
         if changed:
             raise LoadError(
                 "landing files changed after they were loaded (landed files are immutable; "
                 "write a new file instead). Nothing was loaded. Changed: " + ", ".join(changed)
             )
 
-        summary = LoadSummary(load_id=None, loaded_at=None, files_skipped=len(files) - len(new))
-        if not new:
-            return summary
-
-        load_id = con.execute(
-            "select coalesce(max(load_id), 0) + 1 from raw.load_manifest"
-        ).fetchone()[0]
-        stamp = _utc_naive(loaded_at or datetime.now(UTC))
-        summary.load_id, summary.loaded_at = load_id, stamp
-
         con.execute("begin transaction")
         try:
-            manifest = _append_files(con, new, summary, progress)
-            con.executemany("insert into raw.load_manifest values (?, ?, ?, ?, ?, ?)", manifest)
+            _record_rejections(con, landing, summary.rejected, now)
+            if new:
+                summary.load_id = con.execute(
+                    "select coalesce(max(load_id), 0) + 1 from raw.load_manifest"
+                ).fetchall()[0][0]
+                summary.loaded_at = max(f.loaded_at for f in new)
+                manifest = _append_files(con, new, summary, progress)
+                con.executemany("insert into raw.load_manifest values (?, ?, ?, ?, ?, ?)", manifest)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -177,9 +284,40 @@ def load(
         con.close()
 
 
+def _record_rejections(
+    con: duckdb.DuckDBPyConnection, landing: Path, rejected: list[Rejection], now: datetime
+) -> None:
+    """Append each rejection not already recorded for the same file bytes and reason."""
+    for rejection in rejected:
+        try:
+            digest = _sha256(_read(landing / rejection.file_path))
+        except OSError:
+            digest = None
+        con.execute(
+            """
+            insert into raw.load_rejections
+            select ?, ?, ?, ?, ?
+            where not exists (
+                select 1 from raw.load_rejections
+                where file_path = ? and file_sha256 is not distinct from ? and reason = ?
+            )
+            """,
+            [
+                rejection.file_path,
+                digest,
+                rejection.reason,
+                rejection.detail,
+                now,
+                rejection.file_path,
+                digest,
+                rejection.reason,
+            ],
+        )
+
+
 def _append_files(
     con: duckdb.DuckDBPyConnection,
-    new: list[tuple[str, Path, bytes]],
+    new: list[_NewFile],
     summary: LoadSummary,
     progress: bool,
 ) -> list[tuple]:
@@ -187,38 +325,44 @@ def _append_files(
     manifest: list[tuple] = []
     paths: list[str] = []
     numbers: list[int] = []
-    lines: list[str] = []
+    lines: list[bytes] = []
+    stamps: list[datetime] = []
     with progress_bar("loading", total=len(new), enabled=progress) as advance:
-        for rel, path, data in new:
-            file_lines = split_lines(data, compressed=path.name.endswith(".gz"))
-            paths.extend([rel] * len(file_lines))
-            numbers.extend(range(1, len(file_lines) + 1))
-            lines.extend(file_lines)
+        for file in new:
+            count = len(file.lines)
+            paths.extend([file.rel] * count)
+            numbers.extend(range(1, count + 1))
+            lines.extend(file.lines)
+            stamps.extend([file.loaded_at] * count)
             manifest.append(
-                (summary.load_id, rel, _sha256(data), len(data), len(file_lines), summary.loaded_at)
+                (summary.load_id, file.rel, file.digest, file.size, count, file.loaded_at)
             )
-            summary.files.append(rel)
+            summary.files.append(file.rel)
             summary.files_loaded += 1
-            summary.lines_loaded += len(file_lines)
+            summary.lines_loaded += count
             if len(lines) >= _CHUNK_ROWS:
-                _append(con, _frame(summary, paths, numbers, lines))
-                paths, numbers, lines = [], [], []
+                _append(con, _frame(summary.load_id, paths, numbers, lines, stamps))
+                paths, numbers, lines, stamps = [], [], [], []
             advance(1)
     if lines:
-        _append(con, _frame(summary, paths, numbers, lines))
+        _append(con, _frame(summary.load_id, paths, numbers, lines, stamps))
     return manifest
 
 
 def _frame(
-    summary: LoadSummary, paths: list[str], numbers: list[int], lines: list[str]
+    load_id: int,
+    paths: list[str],
+    numbers: list[int],
+    lines: list[bytes],
+    stamps: list[datetime],
 ) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "load_id": pd.Series([summary.load_id] * len(lines), dtype="int32"),
+            "load_id": pd.Series([load_id] * len(lines), dtype="int32"),
             "file_path": pd.Series(paths, dtype="object"),
             "line_number": pd.Series(numbers, dtype="int64"),
             "line": pd.Series(lines, dtype="object"),
-            "loaded_at": pd.Series([summary.loaded_at] * len(lines), dtype="datetime64[us]"),
+            "loaded_at": pd.Series(stamps, dtype="datetime64[us]"),
         }
     )
 

@@ -6,8 +6,8 @@ model table by an order-independent content hash; it also rebuilds the snapshots
 database with ``replay`` and compares them with the ones the batch runs accumulated.
 
 ``replay`` rebuilds the snapshots of a database from its raw log alone: into an empty database
-it replays the load history (the manifest's load times), appending each load's lines and
-building the snapshots with ``as_of`` at that load time, as the scheduled runs did.
+it replays the load history (one step per loader run), appending each run's lines and
+building the snapshots with ``as_of`` at that run's load time, as the scheduled runs did.
 """
 
 from __future__ import annotations
@@ -139,6 +139,16 @@ def replay(source_db: Path, out_db: Path, project_dir: Path, quiet: bool = True)
     if out_db.exists():
         raise BuildError(f"{out_db} exists; replay builds into an empty database")
     out_db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _replay_loads(source_db, out_db, project_dir, quiet)
+    except BaseException:
+        # A failed replay leaves nothing behind: no half-built database to mistake for one.
+        for leftover in (out_db, out_db.with_name(out_db.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+
+
+def _replay_loads(source_db: Path, out_db: Path, project_dir: Path, quiet: bool) -> list[str]:
     with duckdb.connect(str(out_db)) as con:
         con.execute(f"attach '{source_db}' as source_log (read_only)")
         con.execute("create schema raw")
@@ -146,21 +156,21 @@ def replay(source_db: Path, out_db: Path, project_dir: Path, quiet: bool = True)
         con.execute(
             "create table raw.load_manifest as select * from source_log.raw.load_manifest limit 0"
         )
-        steps = [
-            row[0]
-            for row in con.execute(
-                "select distinct loaded_at from source_log.raw.load_manifest order by loaded_at"
-            ).fetchall()
-        ]
+        # One step per loader run (load id), as the scheduled builds followed the loads; a
+        # backfill stamped per partition is one run with many load times, its clock the last.
+        steps = con.execute(
+            "select load_id, max(loaded_at) from source_log.raw.load_manifest "
+            "group by load_id order by load_id"
+        ).fetchall()
     as_ofs = []
-    for moment in steps:
+    for load_id, moment in steps:
         with duckdb.connect(str(out_db)) as con:
             con.execute(f"attach '{source_db}' as source_log (read_only)")
             for table in ("events", "load_manifest"):
                 con.execute(
                     f"insert into raw.{table} select * from source_log.raw.{table} "
-                    "where loaded_at = ?",
-                    [moment],
+                    "where load_id = ?",
+                    [load_id],
                 )
         as_of = moment.isoformat(sep=" ")
         outcome = run_dbt(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import duckdb
@@ -73,6 +74,14 @@ def print_summary(
 RECONCILE_COLUMNS = ("source", "day", "landed", "raw", "staged", "quarantined", "duplicates")
 
 
+def _landed_lines(path: Path, split_lines) -> int:
+    """Lines in a landing file; 0 for one the loader rejects (unreadable or corrupt)."""
+    try:
+        return len(split_lines(path.read_bytes(), path.name.lower().endswith(".gz")))
+    except (OSError, EOFError, zlib.error):
+        return 0
+
+
 def reconcile(database: Path, landing: Path | None = None) -> list[dict]:
     """Lines landed / raw / staged / quarantined / duplicates per source and day.
 
@@ -86,10 +95,7 @@ def reconcile(database: Path, landing: Path | None = None) -> list[dict]:
         con.execute("create temp table landed_files (file_path varchar, landed_lines bigint)")
         if landing is not None:
             rows = [
-                (
-                    path.relative_to(landing).as_posix(),
-                    len(split_lines(path.read_bytes(), path.name.endswith(".gz"))),
-                )
+                (path.relative_to(landing).as_posix(), _landed_lines(path, split_lines))
                 for path in discover(landing)
             ]
             if rows:

@@ -48,7 +48,7 @@ def small_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def built_db(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small log loaded and `dbt build` run on it; fails the session if the build fails."""
     database = tmp_path_factory.mktemp("db") / "shoplog.duckdb"
-    load(small_landing, database, progress=False)
+    load(small_landing, database, progress=False, from_partition=True)
     outcome = run_dbt(["build"], PROJECT_DIR, database, quiet=True)
     assert outcome.success, outcome.failures
     return database
@@ -84,3 +84,25 @@ def write_landing(root: Path, events: list[dict]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines) + "\n")
     return root
+
+
+def load_as_received(events: list[dict], root: Path, database: Path) -> None:
+    """Land and load each received instant's events as its own file, loaded at that instant: a
+    log whose knowledge clock moves event by event, as a hand-built case expects."""
+    from datetime import datetime
+
+    by_time: dict[str, list[dict]] = {}
+    for event in events:
+        by_time.setdefault(event["received_at"], []).append(event)
+    landing = root / "landing"
+    for step, (received, batch) in enumerate(sorted(by_time.items())):
+        for n, event in enumerate(batch):
+            day, hour = received[:10], received[11:13]
+            path = (
+                landing
+                / f"source={event['source']}/date={day}/hour={hour}/part-{step:05d}-{n:03d}.ndjson"
+            )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(event) + "\n")
+        moment = datetime.fromisoformat(received.replace("Z", "+00:00")).replace(tzinfo=None)
+        load(landing, database, progress=False, loaded_at=moment)

@@ -21,7 +21,7 @@ from shoplog.er_report import er_report, pairwise_scores
 from shoplog.generate import generate
 from shoplog.load import load
 
-from .conftest import PROJECT_DIR, make_event, query, write_landing
+from .conftest import PROJECT_DIR, load_as_received, make_event, query
 
 IDENTITY_SELECTION = [
     "--select",
@@ -53,7 +53,7 @@ def default_sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
         progress=False,
     )
     database = root / "sample.duckdb"
-    load(landing, database, progress=False)
+    load(landing, database, progress=False, from_partition=True)
     _build(database, root / "target", IDENTITY_SELECTION)
     return database, landing / "_truth"
 
@@ -208,7 +208,7 @@ HAND_EVENTS = [
 def hand_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("identity_hand")
     database = root / "hand.duckdb"
-    load(write_landing(root / "landing", HAND_EVENTS), database, progress=False)
+    load_as_received(HAND_EVENTS, root, database)
     _build(database, root / "target", IDENTITY_SELECTION)
     return database
 
@@ -314,9 +314,12 @@ def test_unreferenced_payment_links_its_customer_only_when_unambiguous(hand_buil
     )
 
 
-def test_too_few_propagation_steps_fail_the_build_loudly(hand_built: Path, tmp_path: Path) -> None:
+def test_too_few_propagation_steps_warn_loudly_but_do_not_stop_the_build(
+    hand_built: Path, tmp_path: Path
+) -> None:
     # a_guest reaches pc_1 over three links (login u_3, signup email, payment pc_1): one step
-    # is not enough, and the convergence tests must say so instead of splitting the person
+    # is not enough, and the convergence tests must say so. A log whose graph is longer than the
+    # bound (a producer can craft one) must not stop every build for good: they warn.
     database = tmp_path / "hand.duckdb"
     shutil.copy(hand_built, database)
     outcome = run_dbt(
@@ -333,12 +336,10 @@ def test_too_few_propagation_steps_fail_the_build_loudly(hand_built: Path, tmp_p
         quiet=True,
     )
 
-    assert not outcome.success
-    failed = sorted(
-        {f.split(":")[0].split(".")[2] for f in outcome.failures if "is_converged" in f}
-    )
-    # (the key history and everything after the reach table are skipped)
-    assert failed == [
+    assert outcome.success, outcome.failures
+    warned = sorted({w.split(":")[0].split(".")[2] for w in outcome.warnings})
+    assert warned == [
         "accepted_values_int_identity__components_is_converged__True",
+        "accepted_values_int_identity__person_key_history_is_converged__True",
         "accepted_values_int_identity__root_reach_is_converged__True",
     ]

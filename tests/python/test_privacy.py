@@ -73,10 +73,15 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The log built before the request, then again after it."""
     root = tmp_path_factory.mktemp("privacy")
     database = root / "log.duckdb"
-    load(write_landing(root / "landing", FORGOTTEN), database, progress=False)
+    load(write_landing(root / "landing", FORGOTTEN), database, progress=False, from_partition=True)
     _build(database)
     assert _person_rows(database)["dim_customers"] == [("u1",), ("u2",)]  # before: both there
-    load(write_landing(root / "landing", [*FORGOTTEN, REQUEST]), database, progress=False)
+    load(
+        write_landing(root / "landing", [*FORGOTTEN, REQUEST]),
+        database,
+        progress=False,
+        from_partition=True,
+    )
     _build(database)
     return database
 
@@ -133,7 +138,7 @@ def test_a_request_naming_a_shared_mailbox_erases_only_the_requesting_account(
         ),
     ]  # fmt: skip
     database = tmp_path / "log.duckdb"
-    load(write_landing(tmp_path / "landing", family), database, progress=False)
+    load(write_landing(tmp_path / "landing", family), database, progress=False, from_partition=True)
 
     _build(database)
 

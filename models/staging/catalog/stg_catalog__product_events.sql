@@ -12,11 +12,12 @@ final as (
         event_type,
         prop_product_id as product_id,
         event_at as changed_at,
+        loaded_at,
         received_at,
         prop_name as product_name,
         prop_category as category,
-        {{ dbt.safe_cast('coalesce(prop_new_price, prop_price)', 'decimal(18, 2)') }} as price,
-        {{ dbt.safe_cast('prop_old_price', 'decimal(18, 2)') }} as previous_price,
+        {{ safe_cast('coalesce(prop_new_price, prop_price)', 'decimal(18, 2)') }} as price,
+        {{ safe_cast('prop_old_price', 'decimal(18, 2)') }} as previous_price,
         prop_currency as currency
     from events
 )

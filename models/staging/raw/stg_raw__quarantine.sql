@@ -7,6 +7,7 @@ select
     loaded_at,
     log_clock_at,
     quarantine_reason,
+    quarantine_detail,
     event_id,
     event_type,
     schema_version,

@@ -29,8 +29,8 @@ final as (
         order_id,
         line_number,
         {{ list_element('field_texts', 1) }} as product_id,
-        {{ dbt.safe_cast(list_element('field_texts', 2), 'integer') }} as quantity,
-        {{ dbt.safe_cast(list_element('field_texts', 3), 'decimal(18, 2)') }} as unit_price
+        {{ safe_cast(list_element('field_texts', 2), 'integer') }} as quantity,
+        {{ safe_cast(list_element('field_texts', 3), 'decimal(18, 2)') }} as unit_price
     from line_fields
 )
 

@@ -11,6 +11,7 @@ final as (
         event_id,
         order_id,
         event_at as changed_at,
+        loaded_at,
         received_at,
         prop_status as status,
         prop_previous_status as previous_status

@@ -1,4 +1,6 @@
--- Grain: one row per order (the order_created event, deduplicated on event_id).
+-- Grain: one row per order_id: its first order_created event (first loaded, then the earliest
+-- event time and event id). A producer that reuses an order id for another order_created event
+-- cannot make two orders of one id; `order_created_events` counts them, so it shows.
 with
 
 events as (
@@ -6,18 +8,32 @@ events as (
     where line_status = 'staged' and event_type = 'order_created'
 ),
 
+ranked as (
+    select
+        events.*,
+        count(*) over (partition by events.order_id) as order_created_events
+    from events
+    qualify
+        row_number() over (
+            partition by events.order_id
+            order by events.loaded_at, events.event_at, events.event_id
+        ) = 1
+),
+
 final as (
     select
         order_id,
         event_id,
         event_at as ordered_at,
+        loaded_at,
         received_at,
         user_id,
         email_hash,
         prop_currency as currency,
-        {{ dbt.safe_cast('prop_total_amount', 'decimal(18, 2)') }} as total_amount,
-        prop_lines as order_lines_json
-    from events
+        {{ safe_cast('prop_total_amount', 'decimal(18, 2)') }} as total_amount,
+        prop_lines as order_lines_json,
+        order_created_events
+    from ranked
 )
 
 select * from final

@@ -11,8 +11,9 @@ final as (
         event_id,
         order_id,
         event_at as refunded_at,
+        loaded_at,
         received_at,
-        {{ dbt.safe_cast('prop_amount', 'decimal(18, 2)') }} as amount,
+        {{ safe_cast('prop_amount', 'decimal(18, 2)') }} as amount,
         prop_currency as currency,
         prop_reason as reason
     from events

@@ -14,6 +14,7 @@ final as (
         event_type,
         schema_version,
         event_at,
+        loaded_at,
         received_at,
         anonymous_id,
         user_id,
@@ -30,14 +31,14 @@ final as (
             when event_type = 'add_to_cart' and schema_version = 2 then prop_item_id
             else prop_product_id
         end as product_id,
-        {{ dbt.safe_cast(
+        {{ safe_cast(
             "case when event_type = 'add_to_cart' and schema_version = 2 then prop_qty else prop_quantity end",
             'integer') }} as quantity,
-        {{ dbt.safe_cast(
+        {{ safe_cast(
             "case when event_type = 'add_to_cart' and schema_version = 2 then prop_unit_price else prop_price end",
             'decimal(18, 2)') }} as unit_price,
-        {{ dbt.safe_cast('prop_cart_value', 'decimal(18, 2)') }} as cart_value,
-        {{ dbt.safe_cast('prop_item_count', 'integer') }} as item_count,
+        {{ safe_cast('prop_cart_value', 'decimal(18, 2)') }} as cart_value,
+        {{ safe_cast('prop_item_count', 'integer') }} as item_count,
         prop_currency as currency
     from events
 )
