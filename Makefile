@@ -21,8 +21,9 @@ $(BIN)/shoplog: requirements.lock pyproject.toml
 profiles.yml: profiles.yml.example
 	cp profiles.yml.example profiles.yml
 
-setup: $(BIN)/shoplog profiles.yml ## create .venv from the lock file and profiles.yml
+setup: $(BIN)/shoplog profiles.yml ## create .venv from the lock file, profiles.yml, the pseudonym key
 	@mkdir -p data
+	@$(BIN)/python -m shoplog.keys
 
 run: setup ## main job: sample log (if none), load, dbt build, dbt docs, summary
 	$(BIN)/shoplog run
@@ -32,7 +33,8 @@ test: setup lint pytest ## every check: ruff, sqlfluff, pytest (generator, loade
 lint: setup ## ruff and sqlfluff
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
-	SHOPLOG_DB=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint models tests/singular snapshots
+	SHOPLOG_DB=$(CURDIR)/data/lint.duckdb SHOPLOG_PSEUDONYM_KEY=lint-only \
+		$(BIN)/sqlfluff lint models tests/singular snapshots
 
 pytest: setup ## the pytest suite
 	$(BIN)/pytest

@@ -8,14 +8,14 @@
 
 {% macro default__parse_utc_timestamp(text_expression) -%}
     case
-        when {{ text_expression }} rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$'
+        when {{ text_expression }} rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$'
             then try_to_timestamp({{ text_expression }})
     end
 {%- endmacro %}
 
 {% macro duckdb__parse_utc_timestamp(text_expression) -%}
     case
-        when regexp_full_match({{ text_expression }}, '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$')
+        when regexp_full_match({{ text_expression }}, '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$')
             then (try_cast({{ text_expression }} as timestamptz) at time zone 'UTC')
     end
 {%- endmacro %}

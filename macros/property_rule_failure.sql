@@ -1,7 +1,7 @@
 {#- The quarantine reason one property rule (a row of seed event_property_rules, aliased
     `rule`) gives a value, or NULL when the value passes: `missing_required_property`,
     `wrong_property_type` or `value_out_of_range` (a number outside [min_value, max_value] or
-    with more than max_decimals (0 to 3) decimals, a string not matching pattern). `value_type` is the
+    with more than max_decimals decimals, a string not matching pattern). `value_type` is the
     value's JSON type name, `value_text` its text. -#}
 {% macro property_rule_failure(value_type, value_text, rule='rules') -%}
     case
@@ -18,15 +18,16 @@
             {{ safe_cast(value_text, 'double') }} < {{ rule }}.min_value
             or {{ safe_cast(value_text, 'double') }} > {{ rule }}.max_value
             or (
+                -- decimals counted on the number's text, so neither rounding nor underflow hides
+                -- them: fraction digits (trailing zeros dropped) minus the exponent, and for an
+                -- integer mantissa minus its trailing zeros (100e-2 has none, 1e-400 has 400)
                 {{ rule }}.max_decimals is not null
-                and coalesce(
-                    {{ safe_cast(value_text, 'decimal(38, 12)') }} != case {{ rule }}.max_decimals
-                        {%- for scale in range(4) %}
-                        when {{ scale }} then cast({{ safe_cast(value_text, 'decimal(38, ' ~ scale ~ ')') }} as decimal(38, 12))
-                        {%- endfor %}
-                    end,
-                    true
-                )
+                and {{ rule }}.max_decimals < case
+                    when regexp_matches({{ value_text }}, '\.[0-9]*[1-9]')
+                        then length(regexp_extract({{ value_text }}, '\.([0-9]*[1-9])', 1))
+                    else -length(regexp_extract({{ value_text }}, '(0*)(\.0*)?([eE].*)?$', 1))
+                end - coalesce({{ safe_cast(
+                    "regexp_extract(" ~ value_text ~ ", '[eE]([+-]?[0-9]+)$', 1)", 'bigint') }}, 0)
             )
             or not regexp_matches({{ value_text }}, coalesce({{ rule }}.pattern, ''))
             then 'value_out_of_range'

@@ -39,7 +39,7 @@ decoded as (
         raw_events.line_number,
         raw_events.loaded_at,
         {{ decode_utf8('raw_events.line') }} as line_text,
-        regexp_extract(raw_events.file_path, '(^|/)source=([^/]+)/', 2) as landing_source
+        nullif(regexp_extract(raw_events.file_path, '(^|/)source=([^/]+)/', 2), '') as landing_source
     from {{ raw_cte }} as raw_events
 ),
 

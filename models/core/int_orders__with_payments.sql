@@ -54,7 +54,9 @@ line_totals as (
         order_id,
         cast(sum(quantity) as bigint) as item_count,
         count(*) as line_count,
-        sum(quantity * unit_price) as lines_amount
+        -- decimal(20, 0) × decimal(18, 2) fits decimal(38, 2): the largest conforming line (10^6
+        -- units at 10^12) and any sum of them cannot overflow
+        sum(cast(quantity as decimal(20, 0)) * unit_price) as lines_amount
     from order_lines
     group by order_id
 ),

@@ -41,7 +41,7 @@ superseded as (
 
 final as (
     select
-        {{ hash_key(['candidates.identifier_type', 'candidates.identifier_value']) }} as person_key,
+        {{ person_key('candidates.identifier_type', 'candidates.identifier_value') }} as person_key,
         candidates.identifier_type as root_identifier_type,
         candidates.identifier_value as root_identifier_value,
         candidates.first_loaded_at as issued_at,

@@ -76,7 +76,7 @@ final as (
         {{ hash_key(['identifier_type', 'identifier_value', 'valid_from']) }} as period_key,
         identifier_type,
         identifier_value,
-        {{ hash_key(['root_identifier_type', 'root_identifier_value']) }} as person_key,
+        {{ person_key('root_identifier_type', 'root_identifier_value') }} as person_key,
         root_identifier_type,
         root_identifier_value,
         valid_from,

@@ -58,7 +58,7 @@ final as (
     select
         resolved.identifier_type,
         resolved.identifier_value,
-        {{ hash_key(['resolved.root_identifier_type', 'resolved.root_identifier_value']) }} as person_key,
+        {{ person_key('resolved.root_identifier_type', 'resolved.root_identifier_value') }} as person_key,
         person_accounts.user_id,
         resolved.first_seen_at,
         resolved.last_seen_at,

@@ -10,6 +10,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shoplog.keys import ensure_key_file
+
 DEFAULT_DB = Path("data/shoplog.duckdb")
 
 
@@ -78,6 +80,7 @@ def run_dbt(
     """
     dbt_environment(database)
     ensure_profiles(project_dir)
+    ensure_key_file(project_dir)
     command = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
     if target:
         command += ["--target", target]
@@ -86,8 +89,15 @@ def run_dbt(
     target_path = args[args.index("--target-path") + 1] if "--target-path" in args else "target"
     results_path = project_dir / target_path / "run_results.json"
     results_path.unlink(missing_ok=True)
-    completed = subprocess.run([dbt_executable(), *command], cwd=project_dir, check=False)
-    outcome = DbtOutcome(command=command, success=completed.returncode == 0)
+    process = subprocess.Popen([dbt_executable(), *command], cwd=project_dir)
+    try:
+        returncode = process.wait()
+    except BaseException:
+        # interrupted (Ctrl-C, SIGTERM): dbt must not go on writing on its own
+        process.terminate()
+        process.wait()
+        raise
+    outcome = DbtOutcome(command=command, success=returncode == 0)
     if results_path.exists():
         for node in json.loads(results_path.read_text()).get("results", []):
             resource_type = node["unique_id"].split(".", 1)[0]
@@ -98,5 +108,5 @@ def run_dbt(
             elif node["status"] == "warn":
                 outcome.warnings.append(f"{node['unique_id']}: {node.get('message')}")
     if not outcome.success and not outcome.failures:
-        outcome.failures.append(f"dbt exited with code {completed.returncode}")
+        outcome.failures.append(f"dbt exited with code {returncode}")
     return outcome

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -326,7 +327,13 @@ COMMANDS = {
 }
 
 
+def _exit_on_sigterm(signum, frame) -> None:
+    # SIGTERM unwinds like Ctrl-C, so clean-up (a half-written replay, a running dbt) happens
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

@@ -1,7 +1,7 @@
 """A dbt-duckdb plugin that hands the pseudonymisation key to DuckDB without writing it anywhere.
 
 Named in the profile (``plugins: [{module: shoplog.dbt_plugin}]``), it runs on every connection
-dbt opens and sets two session variables, HMAC's inner and outer padded keys, which the
+and cursor dbt opens and sets two session variables, HMAC's inner and outer padded keys, which the
 ``pseudonymize`` macro reads with ``getvariable``. The key is never in model SQL, compiled SQL,
 dbt's logs or the database file: it lives in the environment or the key file (shoplog.keys).
 """
@@ -22,6 +22,13 @@ class Plugin(BasePlugin):
         self._pads = hmac_pads(read_key(Path(key_file) if key_file else None))
 
     def configure_connection(self, conn) -> None:
+        self._set_key(conn)
+
+    def configure_cursor(self, cursor) -> None:
+        # dbt runs each model on a cursor, a connection of its own: variables do not carry over
+        self._set_key(cursor)
+
+    def _set_key(self, conn) -> None:
         inner, outer = self._pads
         conn.execute("set variable shoplog_hmac_inner = ?", [inner])
         conn.execute("set variable shoplog_hmac_outer = ?", [outer])

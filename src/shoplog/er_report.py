@@ -8,8 +8,8 @@
   and the truth. Pairs are counted from the contingency table (predicted person × true person):
   true positives are ``sum C(n_ij, 2)``, predicted pairs ``sum C(a_i, 2)``, true pairs
   ``sum C(b_j, 2)``, so the cost is linear in the number of identifiers. The truth holds canonical
-  emails; the map holds ``sha256`` hex (lowercase, as DuckDB's ``sha256()`` prints it) of the
-  same canonical form, so truth emails are hashed with ``hashlib.sha256(email.encode())``.
+  emails; the map holds their keyed pseudonyms (HMAC-SHA-256 hex under the project's secret,
+  shoplog.keys), so truth emails are pseudonymised with the same key.
 - shared devices: an anonymous id used by two persons (``shared_anonymous_ids.csv``) truly
   belongs to both, and a person map gives it one person. It is scored as belonging to the owner
   the map put it with (the owner whose other identifiers share its person key), else to its
@@ -28,11 +28,12 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections import Counter
 from pathlib import Path
 
 import duckdb
+
+from shoplog.keys import project_key, pseudonym
 
 __all__ = ["er_report", "pairwise_scores"]
 
@@ -104,17 +105,18 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _truth_key(identifier_type: str, value: str) -> tuple[str, str]:
+def _truth_key(identifier_type: str, value: str, key: bytes) -> tuple[str, str]:
     mapped = TRUTH_TYPES[identifier_type]
     if mapped == "email_hash":
-        value = hashlib.sha256(value.encode()).hexdigest()
+        value = pseudonym(value, key)
     return mapped, value
 
 
 def er_report(database: Path, truth_dir: Path) -> dict:
     """Score the identity layer of ``database`` against the truth CSVs in ``truth_dir``."""
+    key = project_key()
     truth_person = {
-        _truth_key(row["identifier_type"], row["identifier_value"]): row["person_id"]
+        _truth_key(row["identifier_type"], row["identifier_value"], key): row["person_id"]
         for row in _read_csv(truth_dir / "identifiers.csv")
     }
     shared_owners: dict[tuple[str, str], set[str]] = {}

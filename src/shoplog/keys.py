@@ -13,6 +13,8 @@ Rotating the key changes every pseudonym and every person key: rebuild everythin
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -29,6 +31,8 @@ class MissingKeyError(RuntimeError):
 
 
 def key_file(project_dir: Path | None = None) -> Path:
+    """The key file: ``SHOPLOG_KEY_FILE``, else ``data/pseudonym.key`` under ``project_dir``
+    (default: the working directory)."""
     configured = os.environ.get(KEY_FILE_ENV)
     if configured:
         return Path(configured)
@@ -68,12 +72,31 @@ def read_key(path: Path | None = None) -> bytes:
     return text.encode("utf-8")
 
 
+def project_key() -> bytes:
+    """The key as dbt sees it from the project this process runs in (the environment, else the
+    project's key file)."""
+    from shoplog.build import BuildError, find_project_dir
+
+    try:
+        return read_key(key_file(find_project_dir()))
+    except BuildError:
+        return read_key()
+
+
+def pseudonym(value: str, key: bytes) -> str:
+    """The keyed pseudonym SQL writes for ``value`` (macro pseudonymize): HMAC-SHA-256 hex."""
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     """HMAC's inner and outer padded keys (RFC 2104), so SQL can compute HMAC-SHA-256 as
     sha256(opad || sha256(ipad || message)) without the key itself in any SQL text."""
-    import hashlib
-
     if len(key) > _BLOCK:
         key = hashlib.sha256(key).digest()
     key = key.ljust(_BLOCK, b"\0")
     return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
+if __name__ == "__main__":  # `python -m shoplog.keys`: create the key file if none (make setup)
+    created = ensure_key_file()
+    print(f"pseudonymisation key: {created or 'from ' + KEY_ENV}")

@@ -3,7 +3,9 @@
 The loader makes no parsing decisions: every line of every new landing file becomes one row of
 ``raw.events`` holding its exact bytes (a BLOB; only the ``\\n`` terminator is removed, and a line
 that is not UTF-8 is kept as it is), and every file becomes one row of ``raw.load_manifest`` with
-its checksum, line count and load time. Rows are only ever inserted, never updated or deleted.
+its checksum, line count, load time, the SHA-256 of its (decompressed) content and whether that
+ends with a newline: so the content can be rebuilt from ``raw.events`` and checked byte for
+byte. Rows are only ever inserted, never updated or deleted.
 
 The load time is the warehouse's clock (DESIGN.md, "Three clocks"): the wall time of the run, or
 an explicit time for a backfill, or, for a backfill of a partitioned archive, the end of each
@@ -22,6 +24,7 @@ import gzip
 import hashlib
 import os
 import re
+import stat
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -46,8 +49,12 @@ create table if not exists raw.load_manifest (
     file_sha256 varchar not null,
     file_bytes bigint not null,
     line_count bigint not null,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    content_sha256 varchar,
+    ends_with_newline boolean
 );
+alter table raw.load_manifest add column if not exists content_sha256 varchar;
+alter table raw.load_manifest add column if not exists ends_with_newline boolean;
 create table if not exists raw.events (
     load_id integer not null,
     file_path varchar not null,
@@ -117,7 +124,11 @@ def unrecognised(landing: Path) -> list[str]:
     """Files under ``landing`` (not ``_*``/``.*``) whose name is not a landing file's."""
     if not landing.is_dir():
         return []
-    return [p.relative_to(landing).as_posix() for p in _walk(landing) if not _recognised(p.name)]
+    return [
+        printable_path(p.relative_to(landing).as_posix())
+        for p in _walk(landing)
+        if not _recognised(p.name)
+    ]
 
 
 def split_lines(data: bytes, compressed: bool) -> list[bytes]:
@@ -181,11 +192,21 @@ class _NewFile:
     size: int
     lines: list[bytes]
     loaded_at: datetime
+    content_digest: str
+    ends_with_newline: bool
 
 
-def _read(path: Path) -> bytes:
-    """The file's bytes; a broken symlink or unreadable file raises OSError."""
+def read_landing_file(path: Path) -> bytes:
+    """The file's bytes. A broken symlink or unreadable file raises OSError, and so does anything
+    that is not a regular file (a named pipe would block the loader forever)."""
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise OSError(f"not a regular file: {path}")
     return path.read_bytes()
+
+
+def printable_path(relative: str) -> str:
+    """A landing path as UTF-8 text; bytes of a file name that are not UTF-8 shown as escapes."""
+    return os.fsencode(relative).decode("utf-8", errors="backslashreplace")
 
 
 def load(
@@ -226,8 +247,17 @@ def load(
         changed: list[str] = []
         for path in files:
             rel = path.relative_to(landing).as_posix()
+            if printable_path(rel) != rel:
+                summary.rejected.append(
+                    Rejection(
+                        printable_path(rel),
+                        "invalid_file_name",
+                        "the file name is not UTF-8; rename the file to load it",
+                    )
+                )
+                continue
             try:
-                data = _read(path)
+                data = read_landing_file(path)
             except OSError as exc:
                 summary.rejected.append(Rejection(rel, "unreadable_file", str(exc)))
                 continue
@@ -239,7 +269,7 @@ def load(
                     summary.files_skipped += 1
                 continue
             try:
-                lines = split_lines(data, compressed=path.name.lower().endswith(".gz"))
+                content = gzip.decompress(data) if path.name.lower().endswith(".gz") else data
             except (gzip.BadGzipFile, EOFError, zlib.error, OSError) as exc:
                 reason = "truncated_gzip" if isinstance(exc, EOFError) else "corrupt_gzip"
                 summary.rejected.append(Rejection(rel, reason, f"{type(exc).__name__}: {exc}"))
@@ -258,7 +288,17 @@ def load(
                     )
                     continue
                 stamp = min(max(end, clock_floor or end), now)
-            new.append(_NewFile(rel, digest, len(data), lines, stamp))
+            new.append(
+                _NewFile(
+                    rel,
+                    digest,
+                    len(data),
+                    split_lines(content, compressed=False),
+                    stamp,
+                    _sha256(content),
+                    content.endswith(b"\n"),
+                )
+            )
         if changed:
             raise LoadError(
                 "landing files changed after they were loaded (landed files are immutable; "
@@ -274,7 +314,12 @@ def load(
                 ).fetchall()[0][0]
                 summary.loaded_at = max(f.loaded_at for f in new)
                 manifest = _append_files(con, new, summary, progress)
-                con.executemany("insert into raw.load_manifest values (?, ?, ?, ?, ?, ?)", manifest)
+                con.executemany(
+                    "insert into raw.load_manifest (load_id, file_path, file_sha256, file_bytes, "
+                    "line_count, loaded_at, content_sha256, ends_with_newline) "
+                    "values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    manifest,
+                )
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -290,8 +335,8 @@ def _record_rejections(
     """Append each rejection not already recorded for the same file bytes and reason."""
     for rejection in rejected:
         try:
-            digest = _sha256(_read(landing / rejection.file_path))
-        except OSError:
+            digest = _sha256(read_landing_file(landing / rejection.file_path))
+        except (OSError, ValueError):
             digest = None
         con.execute(
             """
@@ -335,7 +380,16 @@ def _append_files(
             lines.extend(file.lines)
             stamps.extend([file.loaded_at] * count)
             manifest.append(
-                (summary.load_id, file.rel, file.digest, file.size, count, file.loaded_at)
+                (
+                    summary.load_id,
+                    file.rel,
+                    file.digest,
+                    file.size,
+                    count,
+                    file.loaded_at,
+                    file.content_digest,
+                    file.ends_with_newline,
+                )
             )
             summary.files.append(file.rel)
             summary.files_loaded += 1

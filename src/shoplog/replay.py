@@ -122,8 +122,11 @@ def batch_clock(landing: Path, files: list[Path]) -> datetime | None:
 
 
 def deliver(landing: Path, files: list[Path], target: Path) -> None:
-    """Copy ``files`` (relative to ``landing``) into the ``target`` landing directory."""
+    """Copy ``files`` (relative to ``landing``) into the ``target`` landing directory; a file
+    that cannot be read (the loader would reject it) is left out."""
     for path in files:
+        if not path.is_file():
+            continue
         destination = target / path.relative_to(landing)
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, destination)
@@ -138,19 +141,31 @@ def replay(source_db: Path, out_db: Path, project_dir: Path, quiet: bool = True)
     """
     if out_db.exists():
         raise BuildError(f"{out_db} exists; replay builds into an empty database")
+    if not Path(source_db).is_file():
+        raise BuildError(f"no database to replay at {source_db}")
+    created = [d for d in (out_db.parent, *out_db.parent.parents) if not d.exists()]
     out_db.parent.mkdir(parents=True, exist_ok=True)
     try:
         return _replay_loads(source_db, out_db, project_dir, quiet)
     except BaseException:
-        # A failed replay leaves nothing behind: no half-built database to mistake for one.
+        # A failed or interrupted replay leaves nothing behind: no half-built database to
+        # mistake for one, and no folder it made.
         for leftover in (out_db, out_db.with_name(out_db.name + ".wal")):
             leftover.unlink(missing_ok=True)
+        for folder in created:  # deepest first
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
         raise
+
+
+def _attach(con: duckdb.DuckDBPyConnection, source_db: Path) -> None:
+    path = str(source_db).replace("'", "''")
+    con.execute(f"attach '{path}' as source_log (read_only)")
 
 
 def _replay_loads(source_db: Path, out_db: Path, project_dir: Path, quiet: bool) -> list[str]:
     with duckdb.connect(str(out_db)) as con:
-        con.execute(f"attach '{source_db}' as source_log (read_only)")
+        _attach(con, source_db)
         con.execute("create schema raw")
         con.execute("create table raw.events as select * from source_log.raw.events limit 0")
         con.execute(
@@ -165,7 +180,7 @@ def _replay_loads(source_db: Path, out_db: Path, project_dir: Path, quiet: bool)
     as_ofs = []
     for load_id, moment in steps:
         with duckdb.connect(str(out_db)) as con:
-            con.execute(f"attach '{source_db}' as source_log (read_only)")
+            _attach(con, source_db)
             for table in ("events", "load_manifest"):
                 con.execute(
                     f"insert into raw.{table} select * from source_log.raw.{table} "

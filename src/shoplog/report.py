@@ -74,10 +74,12 @@ def print_summary(
 RECONCILE_COLUMNS = ("source", "day", "landed", "raw", "staged", "quarantined", "duplicates")
 
 
-def _landed_lines(path: Path, split_lines) -> int:
+def _landed_lines(path: Path) -> int:
     """Lines in a landing file; 0 for one the loader rejects (unreadable or corrupt)."""
+    from shoplog.load import read_landing_file, split_lines
+
     try:
-        return len(split_lines(path.read_bytes(), path.name.lower().endswith(".gz")))
+        return len(split_lines(read_landing_file(path), path.name.lower().endswith(".gz")))
     except (OSError, EOFError, zlib.error):
         return 0
 
@@ -89,13 +91,13 @@ def reconcile(database: Path, landing: Path | None = None) -> list[dict]:
     of its path and the day it was loaded). ``landed`` counts the lines of the files on disk
     when ``landing`` is given (files not loaded yet included), else the manifest's line counts.
     """
-    from shoplog.load import discover, split_lines
+    from shoplog.load import discover
 
     with duckdb.connect(str(database), read_only=True) as con:
         con.execute("create temp table landed_files (file_path varchar, landed_lines bigint)")
         if landing is not None:
             rows = [
-                (path.relative_to(landing).as_posix(), _landed_lines(path, split_lines))
+                (path.relative_to(landing).as_posix(), _landed_lines(path))
                 for path in discover(landing)
             ]
             if rows:

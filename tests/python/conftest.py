@@ -12,11 +12,26 @@ import pytest
 
 from shoplog.build import run_dbt
 from shoplog.generate import Faults, generate
+from shoplog.keys import pseudonym as keyed_pseudonym
 from shoplog.load import load
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+#: The pseudonymisation key of every build the tests make (never a real deployment's key).
+TEST_KEY = "test-only-pseudonym-key"
+os.environ["SHOPLOG_PSEUDONYM_KEY"] = TEST_KEY
+
+
+def pseudonym(value: str) -> str:
+    """The keyed pseudonym the models write for ``value`` under the test key."""
+    return keyed_pseudonym(value, TEST_KEY.encode())
+
+
+def person_key(identifier_type: str, identifier_value: str) -> str:
+    """The person key of a person whose root identifier is (type, value), under the test key."""
+    return pseudonym(f"{identifier_type}|{identifier_value}")
+
 
 #: Faults on at small rates, so every quarantine reason and the duplicate ledger have rows.
 SMALL_FAULTS = Faults(

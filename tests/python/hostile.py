@@ -48,8 +48,11 @@ def _money(rng: random.Random) -> float:
 def conforming_event(rng: random.Random, n: int, at: datetime, kind: int | None = None) -> dict:
     """A random event that conforms to the standard (some of it odd), received at ``at``."""
     source, event_type, version = TYPES[rng.randrange(len(TYPES)) if kind is None else kind]
+    # Identifiers belong to one of 150 persons (two devices each), so the identity graph has the
+    # shape of a shop's, not one random giant component; order ids are reused within a person.
+    person = rng.randint(1, 150)
     pid = f"p_{rng.randint(1, 40)}" if rng.random() < 0.9 else f"p_unknown_{n}"
-    order_id = f"o_{rng.randint(1, 300)}"
+    order_id = f"o_{person}_{rng.randint(1, 3)}"
     event = {
         "event_id": f"fz-{n:07d}",
         "event_type": event_type,
@@ -60,7 +63,7 @@ def conforming_event(rng: random.Random, n: int, at: datetime, kind: int | None 
     }
     props: dict = {}
     if source == "web":
-        event["anonymous_id"] = f"a_{rng.randint(1, 200)}"
+        event["anonymous_id"] = f"a_{person}_{rng.randint(1, 2)}"
         event["context"] = {
             "page_url": f"https://shop.example/{rng.choice(ODD_TEXT)[:50]}",
             "path": "/",
@@ -91,22 +94,24 @@ def conforming_event(rng: random.Random, n: int, at: datetime, kind: int | None 
         elif event_type == "checkout_started":
             props = {"cart_value": _money(rng), "item_count": rng.randint(0, 9), "currency": "EUR"}
         elif event_type in ("signup", "login"):
-            event["user_id"] = f"u_{rng.randint(1, 100)}"
+            event["user_id"] = f"u_{person}"
             if event_type == "signup":
-                event["email"] = f" User{rng.randint(1, 100)}@Example.com "
+                event["email"] = f" User{person}@Example.com "
         else:  # identify
-            event["email"] = f"user{rng.randint(1, 100)}@example.com"
+            event["email"] = f"user{person}@example.com"
             if rng.random() < 0.5:
-                event["user_id"] = f"u_{rng.randint(1, 100)}"
+                event["user_id"] = f"u_{person}"
     elif source == "shop":
         event["order_id"] = order_id
         if event_type == "order_created":
-            event["user_id"] = rng.choice([None, f"u_{rng.randint(1, 100)}"])
-            event["email"] = f"user{rng.randint(1, 100)}@example.com"
+            event["user_id"] = rng.choice([None, f"u_{person}"])
+            event["email"] = f"user{person}@example.com"
             lines = [
                 {"product_id": pid, "quantity": rng.randint(1, 3), "unit_price": _money(rng)}
                 for _ in range(rng.randint(0, 3))
             ]
+            if rng.random() < 0.02:  # the largest line the standard allows: 10^18 in all
+                lines.append({"product_id": pid, "quantity": 1_000_000, "unit_price": 1e12})
             props = {"currency": "EUR", "total_amount": _money(rng), "lines": lines}
         elif event_type == "order_status_changed":
             props = {
@@ -116,11 +121,11 @@ def conforming_event(rng: random.Random, n: int, at: datetime, kind: int | None 
         else:
             props = {"amount": _money(rng), "currency": "EUR", "reason": rng.choice(ODD_TEXT)}
     elif source == "payments":
-        event["payment_customer_id"] = f"pc_{rng.randint(1, 100)}"
+        event["payment_customer_id"] = f"pc_{person}"
         if rng.random() < 0.8:
             event["order_id"] = order_id
         props = {
-            "payment_id": f"pay_{rng.randint(1, 300)}",
+            "payment_id": f"pay_{person}_{rng.randint(1, 3)}",
             "amount": _money(rng),
             "currency": "EUR",
         }

@@ -31,6 +31,7 @@ SECOND_LOAD = datetime(2026, 1, 5)
 #: Lines per run: conforming lines plus one line of each applicable mutation per round.
 CONFORMING_LINES = 8_000
 HOSTILE_ROUNDS = 60
+FEATURE_ROWS = "select * exclude (person_day_key) from features.feat_person_daily"
 #: Models whose content must not change when a later load adds lines (as_of = first load).
 KNOWLEDGE_SCHEMAS = ("marts", "features")
 
@@ -115,9 +116,10 @@ def test_no_line_can_fail_the_build_and_every_line_is_classified(tmp_path_factor
     landing, database = Landing(root / "landing"), root / "log.duckdb"
     conforming = first_load_lines(rng, landing)
     landing.write()
-    load(landing.root, database, progress=False, loaded_at=FIRST_LOAD)
+    load(landing.root, database, progress=False, from_partition=True)
     build(database)
     before = table_hashes(database, KNOWLEDGE_SCHEMAS)
+    complete_days = set(query(database, f"{FEATURE_ROWS} where is_complete_day"))
     second_load_lines(rng, landing, conforming)
     landing.write()
     load(landing.root, database, progress=False, loaded_at=SECOND_LOAD)
@@ -158,6 +160,13 @@ def test_no_line_can_fail_the_build_and_every_line_is_classified(tmp_path_factor
         for (path, number), (status, reason) in landing.expected.items()
         if status == "duplicate"
     }
+
+    # the late file (old received_at) and the conflicting copies change no complete day
+    assert len(complete_days) > 100
+    last_complete = max(row[1] for row in complete_days)
+    assert set(query(database, f"{FEATURE_ROWS} where feature_date <= '{last_complete}'")) == (
+        complete_days
+    )
 
     build(database, "--full-refresh", "--vars", f"{{as_of: '{FIRST_LOAD}'}}")
 

@@ -8,7 +8,6 @@ owner the map put it with (see ``shoplog.er_report``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from datetime import date
@@ -21,7 +20,7 @@ from shoplog.er_report import er_report, pairwise_scores
 from shoplog.generate import generate
 from shoplog.load import load
 
-from .conftest import PROJECT_DIR, load_as_received, make_event, query
+from .conftest import PROJECT_DIR, load_as_received, make_event, person_key, pseudonym, query
 
 IDENTITY_SELECTION = [
     "--select",
@@ -224,7 +223,7 @@ def _person(database: Path, identifier_type: str, value: str) -> tuple:
 
 
 def _key(identifier_type: str, value: str) -> str:
-    return hashlib.md5(f"{identifier_type}|{value}".encode()).hexdigest()
+    return person_key(identifier_type, value)
 
 
 def test_shared_device_is_not_used_to_merge(hand_built: Path) -> None:
@@ -234,21 +233,21 @@ def test_shared_device_is_not_used_to_merge(hand_built: Path) -> None:
     assert method == "guarded"
     assert shared_key == one != two
     assert _person(hand_built, "anonymous_id", "a_two")[0] == two
-    email_two = hashlib.sha256(b"two@x.com").hexdigest()
+    email_two = pseudonym("two@x.com")
     assert _person(hand_built, "email_hash", email_two)[0] == two
 
 
 def test_a_device_linked_to_a_second_email_merges_nothing_from_then_on(hand_built: Path) -> None:
     five, _ = _person(hand_built, "user_id", "u_5")
     family, method = _person(hand_built, "anonymous_id", "a_family")
-    six, _ = _person(hand_built, "email_hash", hashlib.sha256(b"six@x.com").hexdigest())
+    six, _ = _person(hand_built, "email_hash", pseudonym("six@x.com"))
 
     assert (family, method) == (five, "guarded")
-    assert six == _key("email_hash", hashlib.sha256(b"six@x.com").hexdigest()) != five
+    assert six == _key("email_hash", pseudonym("six@x.com")) != five
 
 
 def test_transitive_merge_keeps_the_oldest_key_and_records_the_merge(hand_built: Path) -> None:
-    guest_email = hashlib.sha256(b"guest@x.com").hexdigest()
+    guest_email = pseudonym("guest@x.com")
     members = [
         ("anonymous_id", "a_guest"),
         ("email_hash", guest_email),
@@ -296,8 +295,8 @@ def test_unreferenced_payment_links_its_customer_only_when_unambiguous(hand_buil
         "select identifier_key_a, identifier_key_b from identity.int_identity__links "
         "where link_source = 'payment_amount_window' order by 1, 2",
     )
-    one_email = hashlib.sha256(b"one@x.com").hexdigest()
-    seven_email = hashlib.sha256(b"seven@x.com").hexdigest()
+    one_email = pseudonym("one@x.com")
+    seven_email = pseudonym("seven@x.com")
     assert links == sorted(
         [
             (f"email_hash:{one_email}", "payment_customer_id:pc_5"),

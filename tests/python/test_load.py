@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -193,24 +194,48 @@ def test_raw_log_rebuilds_the_landed_files_byte_for_byte(tmp_path: Path) -> None
     plain = b"\n".join(HOSTILE_BYTES) + b"\n"
     (landing / "source=web").mkdir(parents=True)
     (landing / "source=web/hostile.ndjson").write_bytes(plain)
+    (landing / "source=web/no-final-newline.ndjson").write_bytes(plain[:-1])
     (landing / "source=web/hostile.ndjson.gz").write_bytes(gzip.compress(plain, mtime=0))
 
     load(landing, database, progress=False)
 
-    rebuilt = {
-        path: b"\n".join(line for (line,) in lines) + b"\n"
-        for path in ("source=web/hostile.ndjson", "source=web/hostile.ndjson.gz")
-        for lines in [
-            query(
-                database,
-                f"select line from raw.events where file_path = '{path}' order by line_number",
-            )
-        ]
-    }
-    assert {path: hashlib.sha256(data).hexdigest() for path, data in rebuilt.items()} == {
+    manifest = query(
+        database,
+        "select file_path, content_sha256, ends_with_newline from raw.load_manifest order by 1",
+    )
+    rebuilt = {}
+    for path, _digest, ends_with_newline in manifest:
+        lines = query(
+            database, f"select line from raw.events where file_path = '{path}' order by line_number"
+        )
+        content = b"\n".join(line for (line,) in lines) + (b"\n" if ends_with_newline else b"")
+        rebuilt[path] = hashlib.sha256(content).hexdigest()
+    assert rebuilt == {path: digest for path, digest, _ in manifest}
+    assert rebuilt == {
         "source=web/hostile.ndjson": hashlib.sha256(plain).hexdigest(),
         "source=web/hostile.ndjson.gz": hashlib.sha256(plain).hexdigest(),
+        "source=web/no-final-newline.ndjson": hashlib.sha256(plain[:-1]).hexdigest(),
     }
+    plain_digest = hashlib.sha256((landing / "source=web/hostile.ndjson").read_bytes()).hexdigest()
+    assert query(
+        database, "select file_sha256 from raw.load_manifest where file_path like '%hostile.ndjson'"
+    ) == [(plain_digest,)]
+
+
+def test_odd_files_are_rejected_without_blocking_or_stopping_the_load(tmp_path: Path) -> None:
+    landing, database = tmp_path / "landing", tmp_path / "db.duckdb"
+    write(landing / "source=web/good.ndjson", '{"a":1}\n')
+    os.mkfifo(landing / "source=web/pipe.ndjson")
+    (landing / os.fsdecode(b"source=web/name-\xff.ndjson")).write_bytes(b'{"a":2}\n')
+
+    summary = load(landing, database, progress=False)
+
+    assert summary.files == ["source=web/good.ndjson"]
+    assert sorted((r.file_path, r.reason) for r in summary.rejected) == [
+        ("source=web/name-\\xff.ndjson", "invalid_file_name"),
+        ("source=web/pipe.ndjson", "unreadable_file"),
+    ]
+    assert query(database, "select count(*) from raw.load_rejections") == [(2,)]
 
 
 def test_unreadable_files_are_rejected_by_name_and_the_others_load(tmp_path: Path) -> None:
@@ -311,4 +336,4 @@ def test_a_failed_replay_leaves_no_half_written_database(tmp_path: Path, monkeyp
     with pytest.raises(BuildError, match="boom"):
         replayer.replay(database, out, tmp_path, quiet=True)
 
-    assert sorted(p.name for p in out.parent.iterdir()) == []
+    assert not out.parent.exists()  # neither the database nor the folder replay made

@@ -3,7 +3,6 @@ reconciliation. Each test builds its own small log with faults switched on."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -26,7 +25,7 @@ from shoplog.replay import (
 )
 from shoplog.report import print_reconciliation, reconcile
 
-from .conftest import PROJECT_DIR, make_event, query, write_landing
+from .conftest import PROJECT_DIR, make_event, person_key, query, write_landing
 
 LATE_AND_DUPLICATE = Faults(
     duplicate_rate=0.05,
@@ -190,7 +189,7 @@ def test_feature_rows_of_past_days_do_not_change_as_the_log_grows(
 
 
 def _key(anonymous_id: str) -> str:
-    return hashlib.md5(f"anonymous_id|{anonymous_id}".encode()).hexdigest()
+    return person_key("anonymous_id", anonymous_id)
 
 
 MERGE_ACROSS_DAYS = [

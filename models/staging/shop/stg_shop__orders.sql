@@ -1,5 +1,5 @@
--- Grain: one row per order_id: its first order_created event (first loaded, then the earliest
--- event time and event id). A producer that reuses an order id for another order_created event
+-- Grain: one row per order_id: its first order_created event (first loaded: load time, then file
+-- and line, never a producer-written timestamp). A producer that reuses an order id for another order_created event
 -- cannot make two orders of one id; `order_created_events` counts them, so it shows.
 with
 
@@ -16,7 +16,7 @@ ranked as (
     qualify
         row_number() over (
             partition by events.order_id
-            order by events.loaded_at, events.event_at, events.event_id
+            order by events.loaded_at, events.file_path, events.line_number
         ) = 1
 ),
 
