@@ -6,7 +6,7 @@ import argparse
 import signal
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from shoplog.build import DEFAULT_DB, BuildError, find_project_dir, run_dbt
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     stamp = ld.add_mutually_exclusive_group()
     stamp.add_argument(
         "--loaded-at",
-        type=_utc_time,
+        type=_timestamp,
         default=None,
         help="stamp the load with this time instead of now (a backfill: the log's clock when "
         "the files would have been loaded; an offset is converted to UTC)",
@@ -139,15 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _utc_time(text: str) -> datetime:
-    """A timestamp argument: ISO-8601, an offset converted to UTC, a naive value taken as UTC."""
+def _timestamp(text: str) -> datetime:
+    """A timestamp argument (ISO-8601); the loader converts an offset to UTC and takes a naive
+    value as UTC."""
     try:
-        moment = datetime.fromisoformat(text)
+        return datetime.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not an ISO-8601 timestamp: {text!r}") from exc
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
 
 
 def _report_load(summary) -> int:
