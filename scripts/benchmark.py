@@ -59,7 +59,7 @@ def main() -> None:
     print(
         f"dbt peak RSS: {peak_mib:,.0f} MiB; database: {database.stat().st_size / 2**20:,.0f} MiB"
     )
-    for name in ("staging.stg_raw__events", "marts.fct_sessions", "features.feat_person_daily"):
+    for name in ("staging.base_raw__lines", "marts.fct_sessions", "features.feat_person_daily"):
         print(f"{name}: {rows.get(name, 0):,} rows")
 
 

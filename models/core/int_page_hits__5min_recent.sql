@@ -1,6 +1,6 @@
 -- Grain: one row per unsettled 5-minute window, host and page URL: the live half of the
 -- page-hit lambda. Reads the staged log after the newest settled window, plus the lines
--- loaded since the last build (stg_raw__events_recent), so it is at most one loader run behind.
+-- loaded since the last build (base_raw__lines_recent), so it is at most one loader run behind.
 {{ config(materialized='view') }}
 
 with
@@ -27,10 +27,9 @@ loaded_since_build as (
         recent.host,
         recent.page_url,
         recent.anonymous_id
-    from {{ ref('stg_raw__events_recent') }} as recent
+    from {{ ref('base_raw__lines_recent') }} as recent
     where
-        recent.line_status = 'staged'
-        and recent.source_system = 'web'
+        recent.source_system = 'web'
         and recent.event_type in ('page_view', 'product_view')
         and recent.event_id not in (select staged_hits.event_id from staged_hits)
 ),

@@ -24,13 +24,10 @@ page_hits as (
 ),
 
 log_clock as (
-    -- the knowledge clock: the latest load time of any line (the loader caps it at its wall
-    -- clock), never a producer-written time, so a bogus far-future timestamp settles nothing
-    select
-        max(loaded_at)
-        - interval '{{ var("page_hits_settle_minutes") }}' minute as settle_clock
-    from {{ ref('stg_raw__events') }}
-    where {{ as_of_condition('loaded_at') }}
+    -- the knowledge clock (the latest load time), never a producer-written time, so a bogus
+    -- far-future timestamp settles nothing
+    select log_clock_at - interval '{{ var("page_hits_settle_minutes") }}' minute as settle_clock
+    from {{ ref('stg_raw__log_clock') }}
 ),
 
 stored as (

@@ -43,11 +43,10 @@ key_periods as (
 ),
 
 log_clock as (
-    -- the knowledge clock: the latest load time of any line (capped by the loader at its wall
-    -- clock), so no producer-written timestamp, however far in the future, widens the days
-    select cast(max(loaded_at) as date) as clock_date
-    from {{ ref('stg_raw__events') }}
-    where {{ as_of_condition('loaded_at') }}
+    -- the knowledge clock (the latest load time), so no producer-written timestamp, however
+    -- far in the future, widens the days
+    select cast(log_clock_at as date) as clock_date
+    from {{ ref('stg_raw__log_clock') }}
 ),
 
 activity as (

@@ -1,9 +1,13 @@
+{#- The loop is the point of this model: connected components by min-label propagation,
+    unrolled var('identity_propagation_steps') times in plain joins and group by (any engine, no
+    recursive CTE). After k steps every node holds the minimum label within distance k of it,
+    so the var must be at least the largest component's diameter; one more step checks it.
+    Each step reads the previous one once, so the steps stay a linear chain. -#}
+{%- set steps = var('identity_propagation_steps') %}
 -- Grain: one row per identifier, with the connected component of the identity graph it belongs
--- to (edges used for merging only). Components are computed by
--- var('identity_propagation_steps') unrolled steps of min-label propagation (macro
--- label_propagation_ctes); the label is the identifier_rank, so a component's label is the
--- rank of its earliest identifier in the log (its root). is_converged is false where one more
--- step would still change the label: a data test fails the build then (raise the var).
+-- to (edges used for merging only). The label is the identifier_rank, so a component's label
+-- is the rank of its earliest identifier in the log (its root). is_converged is false where one
+-- more step would still change the label: a data test warns then (raise the var).
 with
 
 identifiers as (
@@ -37,7 +41,51 @@ graph_edges as (
     from edges
 ),
 
-{{ label_propagation_ctes('graph_nodes', 'graph_edges', var('identity_propagation_steps')) }}
+propagation_edges as (
+    -- both directions of every edge, and a self loop per node
+    select
+        node_a as from_node,
+        node_b as to_node
+    from graph_edges
+    union all
+    select
+        node_b as from_node,
+        node_a as to_node
+    from graph_edges
+    union all
+    select
+        node_key as from_node,
+        node_key as to_node
+    from graph_nodes
+),
+
+propagation_step_0 as (
+    select
+        node_key,
+        node_label
+    from graph_nodes
+),
+{% for step in range(1, steps + 2) %}
+propagation_step_{{ step }} as (
+    select
+        propagation_edges.to_node as node_key,
+        min(propagation_step_{{ step - 1 }}.node_label) as node_label
+    from propagation_step_{{ step - 1 }}
+    inner join propagation_edges
+        on propagation_step_{{ step - 1 }}.node_key = propagation_edges.from_node
+    group by propagation_edges.to_node
+),
+{% endfor %}
+propagation_labels as (
+    -- the label after the last step, and after one more (the convergence check)
+    select
+        propagation_step_{{ steps }}.node_key,
+        propagation_step_{{ steps }}.node_label,
+        propagation_step_{{ steps + 1 }}.node_label as label_after_next_step
+    from propagation_step_{{ steps }}
+    inner join propagation_step_{{ steps + 1 }}
+        on propagation_step_{{ steps }}.node_key = propagation_step_{{ steps + 1 }}.node_key
+),
 
 final as (
     select

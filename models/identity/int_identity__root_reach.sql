@@ -1,10 +1,16 @@
+{#- The loop is the point of this model: minimax ("bottleneck") reachability by propagation,
+    unrolled var('identity_propagation_steps') times in plain joins and group by (any engine,
+    no recursive CTE). Step k holds, for every candidate and every node within distance k, the
+    earliest time they were connected; one more step checks convergence. Self loops (linked_at
+    null) keep each step to one read of the previous one. -#}
+{%- set steps = var('identity_propagation_steps') %}
 -- Grain: one row per (root candidate, identifier of its component): every identifier that could
 -- have been the root (earliest identifier) of its person when it first appeared in the log, i.e.
 -- one not linked to an earlier identifier by an edge received together with it, paired with each
 -- identifier the graph connects it to, and the earliest log time the growing graph connected the
 -- two: the minimum over paths of the latest edge time on the path (the candidate's own row has
--- its first load time). Bounded minimax propagation (macro bottleneck_propagation_ctes,
--- var('identity_propagation_steps') steps) with a convergence flag, over the edges used for
+-- its first load time). Bounded minimax propagation (var('identity_propagation_steps') steps)
+-- with a convergence flag, over the edges used for
 -- merging (the shared-device guard decides each edge when it arrives, so the graph only grows
 -- with the log's clock). The log's clock (loaded_at) is used throughout, so the table replays
 -- and time-travels: identifiers and edges loaded together arrive together (no build could tell
@@ -80,7 +86,55 @@ candidates as (
     where born_attached.identifier_key is null
 ),
 
-{{ bottleneck_propagation_ctes('graph_nodes', 'candidates', 'graph_edges', var('identity_propagation_steps')) }}
+reach_edges as (
+    -- both directions of every edge, and a self loop per node
+    select
+        from_node,
+        to_node,
+        linked_at
+    from directed_edges
+    union all
+    select
+        node_key as from_node,
+        node_key as to_node,
+        cast(null as timestamp) as linked_at
+    from graph_nodes
+),
+
+reach_step_0 as (
+    select
+        source_key as node_key,
+        source_key,
+        seen_at as connected_at
+    from candidates
+),
+{% for step in range(1, steps + 2) %}
+reach_step_{{ step }} as (
+    select
+        reach_edges.to_node as node_key,
+        reach_step_{{ step - 1 }}.source_key,
+        min(greatest(
+            reach_step_{{ step - 1 }}.connected_at,
+            coalesce(reach_edges.linked_at, reach_step_{{ step - 1 }}.connected_at)
+        )) as connected_at
+    from reach_step_{{ step - 1 }}
+    inner join reach_edges
+        on reach_step_{{ step - 1 }}.node_key = reach_edges.from_node
+    group by reach_edges.to_node, reach_step_{{ step - 1 }}.source_key
+),
+{% endfor %}
+reach_reach as (
+    select
+        reach_step_{{ steps + 1 }}.node_key,
+        reach_step_{{ steps + 1 }}.source_key,
+        reach_step_{{ steps }}.connected_at,
+        reach_step_{{ steps + 1 }}.connected_at as connected_at_after_next_step
+    from reach_step_{{ steps + 1 }}
+    left join reach_step_{{ steps }}
+        on
+            reach_step_{{ steps + 1 }}.node_key = reach_step_{{ steps }}.node_key
+            and reach_step_{{ steps + 1 }}.source_key = reach_step_{{ steps }}.source_key
+),
 
 final as (
     select

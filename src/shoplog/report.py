@@ -35,7 +35,7 @@ def quarantine_counts(database: Path) -> list[tuple[str, int]]:
     with duckdb.connect(str(database), read_only=True) as con:
         try:
             return con.execute(
-                "select quarantine_reason, count(*) from staging.stg_raw__events "
+                "select quarantine_reason, count(*) from staging.base_raw__lines "
                 "where line_status = 'quarantined' group by 1 order by 1"
             ).fetchall()
         except duckdb.CatalogException:
@@ -107,12 +107,12 @@ def reconcile(database: Path, landing: Path | None = None) -> list[dict]:
                 "insert into landed_files select file_path, line_count from raw.load_manifest"
             )
         try:
-            con.execute("select 1 from staging.stg_raw__events limit 0")
+            con.execute("select 1 from staging.base_raw__lines limit 0")
             classified = (
                 "select file_path, count(case when line_status = 'staged' then 1 end) as staged, "
                 "count(case when line_status = 'quarantined' then 1 end) as quarantined, "
                 "count(case when line_status = 'duplicate' then 1 end) as duplicates "
-                "from staging.stg_raw__events group by file_path"
+                "from staging.base_raw__lines group by file_path"
             )
         except duckdb.CatalogException:
             classified = (

@@ -13,7 +13,7 @@ from .conftest import query
 
 def test_dbt_build_passes_and_every_layer_has_rows(built_db: Path) -> None:
     for relation in (
-        "staging.stg_raw__events",
+        "staging.base_raw__lines",
         "identity.int_identity__person_map",
         "core.int_sessions__aggregated",
         "marts.fct_sessions",
@@ -28,7 +28,7 @@ def test_dbt_build_passes_and_every_layer_has_rows(built_db: Path) -> None:
 def test_every_raw_line_is_staged_quarantined_or_duplicate(built_db: Path) -> None:
     raw = query(built_db, "select count(*) from raw.events")[0][0]
     by_status = dict(
-        query(built_db, "select line_status, count(*) from staging.stg_raw__events group by 1")
+        query(built_db, "select line_status, count(*) from staging.base_raw__lines group by 1")
     )
     reasons = {
         row[0]

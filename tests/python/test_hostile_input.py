@@ -131,7 +131,7 @@ def test_no_line_can_fail_the_build_and_every_line_is_classified(tmp_path_factor
         for path, number, status, reason in query(
             database,
             "select file_path, line_number, line_status, quarantine_reason "
-            "from staging.stg_raw__events",
+            "from staging.base_raw__lines",
         )
     }
     conflicts = dict(

@@ -70,7 +70,7 @@ def test_incremental_runs_over_batches_equal_a_full_refresh_and_snapshots_replay
     assert different == []
     relations = {v.relation for v in verdicts}
     assert {
-        "staging.stg_raw__events",
+        "staging.base_raw__lines",
         "staging.stg_raw__duplicates",
         "core.int_web_events__sessionized",
         "core.int_sessions__aggregated",
@@ -81,7 +81,7 @@ def test_incremental_runs_over_batches_equal_a_full_refresh_and_snapshots_replay
     } <= relations
     late = query(
         tmp_path / "work" / "incremental.duckdb",
-        "select count(*) from staging.stg_raw__events "
+        "select count(*) from staging.base_raw__lines "
         "where line_status = 'staged' and received_at - event_at > interval 1 hour",
     )[0][0]
     duplicates = query(
@@ -242,14 +242,22 @@ def test_a_later_merge_adds_rows_under_the_surviving_key_and_rewrites_no_earlier
 
 def test_as_of_on_an_incremental_run_is_refused(built_db: Path) -> None:
     outcome = run_dbt(
-        ["build", "--select", "stg_raw__events", "--vars", "{as_of: '2026-01-05 00:00:00'}"],
+        [
+            "build",
+            "--select",
+            "int_web_events__sessionized",
+            "--vars",
+            "{as_of: '2026-01-05 00:00:00'}",
+        ],
         PROJECT_DIR,
         built_db,
         quiet=True,
     )
     assert not outcome.success
     assert len(outcome.failures) == 1
-    assert outcome.failures[0].startswith("model.shoplog.stg_raw__events: Compilation Error")
+    assert outcome.failures[0].startswith(
+        "model.shoplog.int_web_events__sessionized: Compilation Error"
+    )
     assert "as_of builds rebuild from the log: run `dbt build --full-refresh" in outcome.failures[0]
 
 

@@ -2,8 +2,11 @@
 with
 
 events as (
-    select * from {{ ref('stg_raw__events') }}
-    where line_status = 'staged' and source_system = 'payments'
+    select * from {{ ref('base_raw__lines') }}
+    where
+        line_status = 'staged'
+        and source_system = 'payments'
+        and {{ as_of_condition('loaded_at') }}
 ),
 
 final as (

@@ -1,31 +1,25 @@
-{#- Deletion requests are read from every raw line ever loaded, whatever var('as_of'): a request
-    applies to every build and every replay, also of a time before it was made (the one
-    exception to time travel, by design). Only files landed under source=privacy/ are read (the
-    partition is the producer's identity: a request claiming `privacy` from another partition
-    is quarantined `source_mismatch`), parsed as data by the shared parsing macros. -#}
+{#- Deletion requests are read from every line of the log this build knows, whatever
+    var('as_of'): a request applies to every build and every replay, also of a time before it
+    was made (the one exception to time travel, by design). Only lines of files landed under
+    source=privacy/ conform as privacy events (the partition is the producer's identity: a
+    request claiming `privacy` from another partition is quarantined `source_mismatch`), and
+    they compete for being the first delivery only among themselves, so no other producer can
+    shadow a request by reusing its event_id. -#}
 {{ config(materialized='table') }}
 -- Grain: one row per deletion request (event_id, first delivery), with the account and the
 -- hashed email it names.
 with
 
-raw_events as (
-    {{ raw_lines_not_in(none, landing_source='privacy') }}
-),
-
-{{ raw_line_parsing_ctes('raw_events') }},
-
 requests as (
-    select
-        parsed_lines.*,
-        row_number() over (
-            partition by parsed_lines.event_id
-            order by parsed_lines.loaded_at, parsed_lines.file_path, parsed_lines.line_number
-        ) as delivery_number
-    from parsed_lines
+    select * from {{ ref('base_raw__lines') }}
     where
-        parsed_lines.quarantine_reason is null
-        and parsed_lines.source_system = 'privacy'
-        and parsed_lines.event_type = 'deletion_requested'
+        quarantine_reason is null
+        and source_system = 'privacy'
+        and event_type = 'deletion_requested'
+    qualify row_number() over (
+        partition by event_id
+        order by loaded_at, load_id, file_path, line_number
+    ) = 1
 ),
 
 final as (
@@ -38,7 +32,6 @@ final as (
         received_at,
         loaded_at
     from requests
-    where delivery_number = 1
 )
 
 select * from final

@@ -4,7 +4,8 @@
 with
 
 lines as (
-    select * from {{ ref('stg_raw__events') }}
+    select * from {{ ref('base_raw__lines') }}
+    where {{ as_of_condition('loaded_at') }}
 ),
 
 staged as (

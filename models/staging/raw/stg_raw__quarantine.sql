@@ -12,5 +12,5 @@ select
     event_type,
     schema_version,
     source_system
-from {{ ref('stg_raw__events') }}
-where line_status = 'quarantined'
+from {{ ref('base_raw__lines') }}
+where line_status = 'quarantined' and {{ as_of_condition('loaded_at') }}

@@ -2,8 +2,11 @@
 with
 
 events as (
-    select * from {{ ref('stg_raw__events') }}
-    where line_status = 'staged' and event_type = 'order_status_changed'
+    select * from {{ ref('base_raw__lines') }}
+    where
+        line_status = 'staged'
+        and event_type = 'order_status_changed'
+        and {{ as_of_condition('loaded_at') }}
 ),
 
 final as (

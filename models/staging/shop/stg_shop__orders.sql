@@ -1,11 +1,15 @@
--- Grain: one row per order_id: its first order_created event (first loaded: load time, then file
--- and line, never a producer-written timestamp). A producer that reuses an order id for another order_created event
--- cannot make two orders of one id; `order_created_events` counts them, so it shows.
+-- Grain: one row per order_id: its first order_created event (first loaded: load time, then
+-- load, file and line; never a producer-written timestamp). A producer that reuses an order id
+-- for another order_created event cannot make two orders of one id; `order_created_events`
+-- counts them, so it shows.
 with
 
 events as (
-    select * from {{ ref('stg_raw__events') }}
-    where line_status = 'staged' and event_type = 'order_created'
+    select * from {{ ref('base_raw__lines') }}
+    where
+        line_status = 'staged'
+        and event_type = 'order_created'
+        and {{ as_of_condition('loaded_at') }}
 ),
 
 ranked as (
@@ -16,7 +20,7 @@ ranked as (
     qualify
         row_number() over (
             partition by events.order_id
-            order by events.loaded_at, events.file_path, events.line_number
+            order by events.loaded_at, events.load_id, events.file_path, events.line_number
         ) = 1
 ),
 

@@ -3,8 +3,11 @@
 with
 
 events as (
-    select * from {{ ref('stg_raw__events') }}
-    where line_status = 'staged' and source_system = 'web'
+    select * from {{ ref('base_raw__lines') }}
+    where
+        line_status = 'staged'
+        and source_system = 'web'
+        and {{ as_of_condition('loaded_at') }}
 ),
 
 final as (
