@@ -187,7 +187,7 @@ def test_as_of_is_converted_to_utc_or_refused_before_it_reaches_sql(
             [
                 "compile",
                 "--select",
-                "feat_person_daily",
+                "stg_raw__log_clock",
                 "--target-path",
                 str(target),
                 "--vars",
@@ -197,7 +197,7 @@ def test_as_of_is_converted_to_utc_or_refused_before_it_reaches_sql(
             built_db,
             quiet=True,
         )
-        sql = target / "compiled/shoplog/models/features/feat_person_daily.sql"
+        sql = target / "compiled/shoplog/models/staging/raw/stg_raw__log_clock.sql"
         return outcome, sql.read_text() if outcome.success else ""
 
     converted, sql = compiled("2026-01-05T00:00:00+02:00")
