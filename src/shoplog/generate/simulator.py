@@ -1,406 +1,50 @@
-"""Deterministic synthetic shop event log, in the format of ``docs/event-standard.md``.
-
-``generate(out, start, days, users, seed)`` simulates a web shop: a product catalogue, ``users``
-real persons browsing on one to three devices, signing up, logging in, ordering, paying, getting
-their orders shipped, delivered, cancelled or refunded, and a few (``deletion_rate``) asking the
-shop to forget them after their last visit (a ``privacy`` event). It writes the events as gzip
-NDJSON files partitioned by ``received_at`` (``source=<s>/date=<d>/hour=<h>/part-00000.ndjson.gz``)
-and the ground truth of who is who under ``_truth/`` (CSV), for tests of identity resolution.
-
-Who is who: a person browses on their first device until the shop can recognise them (they sign
-up, or give their email at a guest checkout, where the site's tag sends an ``identify`` with
-it); from then on they may use their other devices, and the first visit on each one identifies
-them: a login when they have an account, else an ``identify`` from a link in the shop's email.
-So every device of a person is tied to them by some event of the log. (Browsing on two devices
-without ever telling the shop who you are leaves nothing that joins them: no resolver could
-find it, and no test could measure it, so the generator does not produce it.)
-
-Everything derives from ``random.Random(seed)``: the same arguments give byte-identical files.
-Optional *hard cases* (shared devices, look-alike emails, guest orders later claimed by an
-account, emails typed differently across events) and *faults* (duplicate delivery, late events,
-clock skew, malformed lines, unknown event types, ``add_to_cart`` v2) can be switched on. Faults
-draw from their own random streams, so switching one on changes only the lines it touches.
-
-Scale (measured on 2 vCPUs, one used): the default ``users=1000, days=28`` gives about 115k
-events (about 40% of persons sign up, about 4% buy) in about 5 s; ``users=8700, days=28`` gives
-about 1.0M events in about 50 s wall time and about 1 GB of memory (all lines are held until
-they are sorted and written).
-
-Choices the event standard leaves open: optional envelope keys are left out when they do not
-apply (``user_id`` is only present on web events of a logged-in visit, and always present,
-possibly ``null``, on ``order_created``; ``order_id`` is left out of the ~10% of payment events
-without a reference); the first ``order_status_changed`` of an order (``paid``, or
-``cancelled`` after a failed payment) has ``previous_status`` ``null``. Ids: ``p_NNNNN``
-(persons, truth only), ``u_``, ``o_``, ``pay_``, ``pc_``, ``re_`` with gapped numbers;
-``anonymous_id`` and ``event_id`` are uuid-shaped. Events received after the end of the period
-are not written, except where a fault (late delivery, duplicate) moves a line past it.
-"""
+"""The simulation: the world (catalogue, persons, ids) and what each person does in it."""
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import json
-import math
 import random
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from itertools import accumulate
-from pathlib import Path
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from shoplog.generate.clock import MS_DAY, MS_HOUR, MS_MIN, Clock, epoch_ms
+from shoplog.generate.draws import gap, poisson, uuid
+from shoplog.generate.faults import Faults
+from shoplog.generate.people import Device, Person
+from shoplog.generate.truth import Truth
+from shoplog.generate.vocabulary import (
+    CATEGORIES,
+    CATEGORY_PRICE,
+    CONTENT_PAGES,
+    EMAIL_DOMAIN_CUM,
+    EMAIL_DOMAINS,
+    FAILURE_REASONS,
+    FIRST_NAMES,
+    HOSTS,
+    HOUR_CUM,
+    LAST_NAMES,
+    METHOD_CUM,
+    METHODS,
+    NEWSLETTER,
+    REFERRER_CUM,
+    REFERRERS,
+    REFUND_REASONS,
+    SEARCH_TERMS,
+    UNKNOWN_TYPES,
+    USD_PER_EUR,
+    USER_AGENTS,
+)
+from shoplog.generate.writer import Landing
 
-__all__ = ["Faults", "GenerateSummary", "generate"]
-
-MS_SEC = 1_000
-MS_MIN = 60_000
-MS_HOUR = 3_600_000
-MS_DAY = 86_400_000
-USD_PER_EUR = 1.08
-
-SOURCES = ("web", "shop", "payments", "catalog", "privacy")
 #: Share of persons known to the shop (by account or email) who ask to be forgotten.
 DELETION_RATE = 0.01
-
-CATEGORIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "shoes": (
-        ("Trail", "City", "Classic", "Canvas", "Leather", "Running"),
-        ("Sneaker", "Boot", "Loafer", "Sandal", "Runner", "Slip-on"),
-    ),
-    "apparel": (
-        ("Organic", "Linen", "Merino", "Denim", "Oversized", "Slim"),
-        ("T-Shirt", "Hoodie", "Jacket", "Shirt", "Sweater", "Chinos"),
-    ),
-    "accessories": (
-        ("Vintage", "Woven", "Minimal", "Travel", "Leather", "Canvas"),
-        ("Backpack", "Wallet", "Belt", "Cap", "Scarf", "Tote"),
-    ),
-    "homeware": (
-        ("Ceramic", "Oak", "Stoneware", "Linen", "Copper", "Nordic"),
-        ("Mug", "Vase", "Lamp", "Cushion", "Bowl", "Throw"),
-    ),
-    "beauty": (
-        ("Herbal", "Citrus", "Gentle", "Daily", "Repair", "Hydrating"),
-        ("Serum", "Cream", "Shampoo", "Soap", "Balm", "Cleanser"),
-    ),
-    "electronics": (
-        ("Wireless", "Compact", "Smart", "Portable", "Pro", "Mini"),
-        ("Earbuds", "Speaker", "Charger", "Lamp", "Watch", "Power Bank"),
-    ),
-}
-CATEGORY_PRICE = {
-    "shoes": 70.0,
-    "apparel": 35.0,
-    "accessories": 30.0,
-    "homeware": 25.0,
-    "beauty": 15.0,
-    "electronics": 55.0,
-}
-
-FIRST_NAMES = (
-    "alice",
-    "bob",
-    "carla",
-    "david",
-    "emma",
-    "felix",
-    "greta",
-    "hugo",
-    "ines",
-    "jon",
-    "karin",
-    "lars",
-    "maria",
-    "nils",
-    "olga",
-    "paul",
-    "queenie",
-    "rosa",
-    "sven",
-    "tina",
-    "ulf",
-    "vera",
-    "walter",
-    "xenia",
-    "yusuf",
-    "zoe",
-    "anna",
-    "ben",
-    "chloe",
-    "dmitri",
-    "eva",
-    "finn",
-    "hanna",
-    "ivan",
-    "julia",
-    "kofi",
-    "lena",
-    "mohammed",
-    "noah",
-    "priya",
-    "sara",
-    "tom",
-    "wei",
-    "lucia",
-)
-LAST_NAMES = (
-    "smith",
-    "mueller",
-    "garcia",
-    "rossi",
-    "dubois",
-    "jansen",
-    "nowak",
-    "silva",
-    "kim",
-    "novak",
-    "berg",
-    "fischer",
-    "weber",
-    "martin",
-    "lopez",
-    "moreau",
-    "bianchi",
-    "costa",
-    "schmidt",
-    "larsen",
-    "horvat",
-    "popescu",
-    "ivanova",
-    "okafor",
-    "nguyen",
-    "cohen",
-    "murphy",
-    "walsh",
-    "haddad",
-    "tanaka",
-    "sato",
-    "brown",
-    "wilson",
-    "taylor",
-    "meyer",
-    "wagner",
-    "becker",
-    "hoff",
-)
-EMAIL_DOMAINS = (
-    "gmail.com",
-    "example.com",
-    "mail.example.org",
-    "outlook.com",
-    "x.com",
-    "posteo.de",
-    "web.de",
-    "yahoo.com",
-)
-EMAIL_DOMAIN_CUM = list(accumulate((30, 10, 5, 15, 8, 5, 10, 10)))
-
-USER_AGENTS = {
-    "desktop": (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/131.0.0.0 Safari/537.36",
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-        "Version/18.1 Safari/605.1.15",
-        "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
-    ),
-    "mobile": (
-        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
-        "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
-        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/131.0.0.0 Mobile Safari/537.36",
-        "Mozilla/5.0 (Linux; Android 13; SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/130.0.0.0 Mobile Safari/537.36",
-    ),
-    "tablet": (
-        "Mozilla/5.0 (iPad; CPU OS 17_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-        "Version/17.7 Mobile/15E148 Safari/604.1",
-    ),
-}
-HOSTS = {
-    "desktop": "shop.example.com",
-    "mobile": "m.shop.example.com",
-    "tablet": "shop.example.com",
-}
-
-# (referrer, campaign options) for the landing page of a visit; None = direct.
-NEWSLETTER = "https://newsletter.example.com/"
-REFERRERS: tuple[tuple[str | None, tuple[str | None, ...]], ...] = (
-    (None, (None,)),
-    ("https://www.google.com/", (None, None, None, "search_brand")),
-    ("https://www.bing.com/", (None,)),
-    ("https://www.facebook.com/", (None, "spring_sale", "retargeting")),
-    ("https://www.instagram.com/", (None, "spring_sale", "influencer_q1")),
-    (NEWSLETTER, ("newsletter_weekly",)),
-)
-REFERRER_CUM = list(accumulate((35, 35, 5, 10, 8, 7)))
-
-CONTENT_PAGES = (
-    ("/about", "About us"),
-    ("/help/shipping", "Shipping"),
-    ("/help/returns", "Returns"),
-    ("/blog/spring-lookbook", "Spring lookbook"),
-)
-SEARCH_TERMS = ("boots", "gift", "linen", "wireless", "mug", "sale", "backpack", "serum", "black")
-
-# Visits start more often around lunch and in the evening (UTC hour weights).
-HOUR_CUM = list(
-    accumulate((1, 1, 1, 1, 1, 2, 3, 5, 6, 6, 6, 7, 8, 7, 6, 6, 6, 7, 8, 9, 9, 8, 5, 2))
-)
-
-UNKNOWN_TYPES = ("wishlist_add", "newsletter_subscribe", "chat_opened")
-FAILURE_REASONS = ("insufficient_funds", "card_declined", "expired_card", "3ds_failed")
-REFUND_REASONS = ("damaged", "not_as_described", "changed_mind", "late_delivery")
-METHODS = ("card", "paypal", "bank_transfer")
-METHOD_CUM = list(accumulate((70, 22, 8)))
 
 _OMIT = object()  # sentinel: leave an optional envelope key out
 
 
-@dataclass(frozen=True)
-class Faults:
-    """Rates (0..1) of the delivery faults to inject; each applies per eligible event.
-
-    * ``duplicate_rate``: the same event (same ``event_id``, time and payload) is delivered
-      again 1 s to 6 h later: the collector stamps the new ``received_at``, and the copy lands
-      in ``part-00001`` of the hour partition of that ``received_at``.
-    * ``late_rate``: ``received_at`` is 1 h to 3 days after ``event_time``.
-    * ``skew_rate``: ``event_time`` is 1 to 48 h in the future of ``received_at``.
-    * ``malformed_rate``: an extra line that is truncated JSON or not JSON at all.
-    * ``unknown_type_rate``: (web events) an extra event of a type outside the catalogue.
-    * ``v2_rate``: (``add_to_cart`` events) emitted as schema_version 2 with the renamed fields.
-    """
-
-    duplicate_rate: float = 0.0
-    late_rate: float = 0.0
-    skew_rate: float = 0.0
-    malformed_rate: float = 0.0
-    unknown_type_rate: float = 0.0
-    v2_rate: float = 0.0
-
-    def __post_init__(self) -> None:
-        for name, value in vars(self).items():
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"Faults.{name} must be between 0 and 1, got {value!r}")
-
-
-@dataclass
-class GenerateSummary:
-    """What one ``generate`` call wrote.
-
-    ``events_by_source``/``events_by_type`` count the simulated events (each once, whatever the
-    faults did to it); ``lines_written`` counts every line in the files, including duplicates,
-    malformed lines and unknown-type events (``fault_lines`` breaks the faults down).
-    ``files_written`` counts the data files of this run (``files_unchanged`` of them already
-    existed with identical bytes and were left alone); truth files are not counted.
-    """
-
-    events_by_source: dict[str, int]
-    events_by_type: dict[str, int]
-    lines_written: int
-    files_written: int
-    files_unchanged: int
-    persons: int
-    signed_up: int
-    buyers: int
-    orders: int
-    payments: int
-    fault_lines: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def events(self) -> int:
-        """Total simulated events (all sources)."""
-        return sum(self.events_by_source.values())
-
-
-@dataclass(slots=True)
-class _Device:
-    anon: str
-    user_agent: str
-    ip: str
-    host: str
-    logged_in: bool = False
-    shared: bool = False
-
-
-@dataclass(slots=True)
-class _Person:
-    idx: int
-    pid: str
-    rng: random.Random
-    currency: str
-    email: str  # canonical (lowercase, trimmed)
-    email_typed: str
-    devices: list[_Device]
-    device_cum: list[float]
-    conv_p: float
-    signup_session: int | None = None
-    user_id: str | None = None
-    pcids: list[str] = field(default_factory=list)
-    n_orders: int = 0
-    email_given: bool = False  # told the shop their email (account or guest order)
-    identified_on: set[str] = field(default_factory=set)  # anonymous ids they identified on
-
-
-class _Clock:
-    """Fast ISO-8601 formatting of epoch milliseconds (UTC, ms, ``Z``)."""
-
-    def __init__(self) -> None:
-        self._days: dict[int, str] = {}
-
-    def day(self, day_idx: int) -> str:
-        s = self._days.get(day_idx)
-        if s is None:
-            s = (date(1970, 1, 1) + timedelta(days=day_idx)).isoformat()
-            self._days[day_idx] = s
-        return s
-
-    def iso(self, ms: int) -> str:
-        d, r = divmod(ms, MS_DAY)
-        h, r = divmod(r, MS_HOUR)
-        m, r = divmod(r, MS_MIN)
-        s, f = divmod(r, MS_SEC)
-        return f"{self.day(d)}T{h:02d}:{m:02d}:{s:02d}.{f:03d}Z"
-
-
-def _uuid(rng: random.Random) -> str:
-    h = f"{rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def _gap(rng: random.Random) -> int:
-    """Time between two events of a visit: 5 s to 5 min, log-uniform."""
-    return int(5_000 * 60 ** rng.random())
-
-
-def _poisson(rng: random.Random, lam: float) -> int:
-    limit, k, p = math.exp(-lam), 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
-
-
-def _gzip(data: bytes) -> bytes:
-    buf = io.BytesIO()
-    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, filename="", compresslevel=6) as gz:
-        gz.write(data)
-    return buf.getvalue()
-
-
-def _csv(header: list[str], rows: list[list[str]]) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue().encode("utf-8")
-
-
-class _Simulator:
+class Simulator:
     """Holds the world state while persons are simulated one after another."""
 
     def __init__(
@@ -414,8 +58,8 @@ class _Simulator:
         deletion_rate: float = DELETION_RATE,
     ) -> None:
         self.master = random.Random(seed)
-        self.clock = _Clock()
-        self.start_ms = (start - date(1970, 1, 1)).days * MS_DAY
+        self.clock = Clock()
+        self.start_ms = epoch_ms(start)
         self.end_ms = self.start_ms + days * MS_DAY
         self.days = days
         self.users = users
@@ -430,18 +74,11 @@ class _Simulator:
             for k in ("dup", "late", "skew", "malformed", "unknown", "v2")
         }
         # Output.
-        self.buckets: dict[tuple[str, int, int], list[tuple[int, str, str]]] = {}
+        self.landing = Landing()
         self.by_source: Counter[str] = Counter()
         self.by_type: Counter[str] = Counter()
         self.fault_lines: Counter[str] = Counter()
-        # Truth: (type, value) -> {person_idx: first event_time}.
-        self.ident: dict[tuple[str, str], dict[int, int]] = {}
-        self.first_seen: dict[int, int] = {}
-        self.signed_up: set[int] = set()
-        self.orders: dict[str, int] = {}
-        self.payments: dict[str, tuple[str, int]] = {}
-        self.buyers: set[int] = set()
-        self.deletions: dict[int, int] = {}  # person idx -> event time of the deletion request
+        self.truth = Truth()
         # Counters for ids (gapped, so ids are not dense sequences).
         self.next_user = 1000
         self.next_order = 100000
@@ -450,9 +87,9 @@ class _Simulator:
         self.next_refund = 1
         self.next_request = 1
         self.used_emails: set[str] = set()
-        self.persons: list[_Person] = []
+        self.persons: list[Person] = []
         # Hard cases chosen up front.
-        self.shared_pool: list[tuple[int, _Device]] = []  # (person idx, device) with a login
+        self.shared_pool: list[tuple[int, Device]] = []  # (person idx, device) with a login
         self.pooled: set[str] = set()
         self.shared_takers: set[int] = set()
         self.similar_of: dict[int, int] = {}  # later person idx -> earlier person idx
@@ -474,7 +111,7 @@ class _Simulator:
     # ------------------------------------------------------------------ emit
     def emit(
         self,
-        person: _Person | None,
+        person: Person | None,
         rng: random.Random,
         etype: str,
         source: str,
@@ -489,7 +126,7 @@ class _Simulator:
         context: dict | None = None,
     ) -> bool:
         """Build one event, apply faults, queue its line(s). False if past the period end."""
-        event_id = _uuid(rng)
+        event_id = uuid(rng)
         recv = t + rng.randint(50, 3_000)
         if recv >= self.end_ms:
             return False
@@ -537,12 +174,12 @@ class _Simulator:
             ev["context"] = context
         ev["properties"] = props
         line = json.dumps(ev, separators=(",", ":"), sort_keys=False)
-        self._put(source, recv, 0, event_id, line)
+        self.landing.put(source, recv, 0, event_id, line)
         if f.duplicate_rate and self.f_rng["dup"].random() < f.duplicate_rate:
             r = self.f_rng["dup"]
             later = recv + r.randint(1_000, 6 * MS_HOUR)
             copy = dict(ev, received_at=self.clock.iso(later))
-            self._put(
+            self.landing.put(
                 source, later, 1, event_id, json.dumps(copy, separators=(",", ":"), sort_keys=False)
             )
             self.fault_lines["duplicate"] += 1
@@ -559,7 +196,7 @@ class _Simulator:
                         "{'not': json",
                     )
                 )
-            self._put(source, recv, 0, event_id + "~m", bad)
+            self.landing.put(source, recv, 0, event_id + "~m", bad)
             self.fault_lines["malformed"] += 1
         if (
             f.unknown_type_rate
@@ -572,7 +209,7 @@ class _Simulator:
             utype = r.choice(UNKNOWN_TYPES)
             uprops = {"product_id": r.choice(self.product_ids)} if utype == "wishlist_add" else {}
             uev = {
-                "event_id": _uuid(r),
+                "event_id": uuid(r),
                 "event_type": utype,
                 "schema_version": 1,
                 "source": "web",
@@ -583,7 +220,7 @@ class _Simulator:
                 if k in ev:
                     uev[k] = ev[k]
             uev["properties"] = uprops
-            self._put(
+            self.landing.put(
                 "web",
                 urecv,
                 0,
@@ -592,15 +229,6 @@ class _Simulator:
             )
             self.fault_lines["unknown_type"] += 1
         return True
-
-    def _put(
-        self, source: str, recv: int, part: int, key: str, line: str, sort_ms: int | None = None
-    ) -> None:
-        b = (source, recv // MS_HOUR, part)
-        lst = self.buckets.get(b)
-        if lst is None:
-            lst = self.buckets[b] = []
-        lst.append((recv if sort_ms is None else sort_ms, key, line))
 
     def _register(
         self,
@@ -611,9 +239,6 @@ class _Simulator:
         email: str | None,
         pcid: str | None,
     ) -> None:
-        fs = self.first_seen.get(idx)
-        if fs is None or t < fs:
-            self.first_seen[idx] = t
         keys = []
         if anon is not None:
             keys.append(("anonymous_id", anon))
@@ -623,12 +248,7 @@ class _Simulator:
             keys.append(("email", email.strip().lower()))
         if pcid is not None:
             keys.append(("payment_customer_id", pcid))
-        for k in keys:
-            owners = self.ident.get(k)
-            if owners is None:
-                self.ident[k] = {idx: t}
-            elif idx not in owners or t < owners[idx]:
-                owners[idx] = t
+        self.truth.register(idx, t, keys)
 
     # --------------------------------------------------------------- catalog
     def _catalog(self) -> None:
@@ -723,7 +343,7 @@ class _Simulator:
         self.used_emails.add(email)
         return email
 
-    def typed(self, p: _Person) -> str:
+    def typed(self, p: Person) -> str:
         """The email as the person types it this time."""
         if not self.hard or p.rng.random() < 0.6:
             return p.email_typed
@@ -750,7 +370,7 @@ class _Simulator:
             out = " " + out + "  "
         return out
 
-    def _new_device(self, rng: random.Random) -> _Device:
+    def _new_device(self, rng: random.Random) -> Device:
         kind = rng.choices(("desktop", "mobile", "tablet"), cum_weights=(45, 90, 100))[0]
         host = HOSTS[kind]
         if kind == "desktop" and rng.random() < 0.1:
@@ -759,7 +379,7 @@ class _Simulator:
             f"{rng.randint(2, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}."
             f"{rng.randint(1, 254)}"
         )
-        return _Device(_uuid(rng), rng.choice(USER_AGENTS[kind]), ip, host)
+        return Device(uuid(rng), rng.choice(USER_AGENTS[kind]), ip, host)
 
     def person(self, idx: int) -> None:
         rng = random.Random(self.person_seeds[idx])
@@ -775,7 +395,7 @@ class _Simulator:
             shared_first = True
         weights = [1.0] + [rng.uniform(0.15, 0.6) for _ in devices[1:]]
         buyer_type = rng.random() < 0.05
-        p = _Person(
+        p = Person(
             idx,
             f"p_{idx + 1:05d}",
             rng,
@@ -792,7 +412,7 @@ class _Simulator:
         rate = min(8.0, rng.lognormvariate(-0.4, 1.0))
         starts: list[int] = []
         for d in range(first_day, self.days):
-            n = _poisson(rng, rate)
+            n = poisson(rng, rate)
             if d == first_day:
                 n = max(1, n)
             day0 = self.start_ms + d * MS_DAY
@@ -818,7 +438,7 @@ class _Simulator:
         if p.email_given and rng.random() < self.deletion_rate:
             self.deletion_request(p, prev_end + rng.randint(MS_HOUR, 2 * MS_DAY))
 
-    def deletion_request(self, p: _Person, t: int) -> None:
+    def deletion_request(self, p: Person, t: int) -> None:
         """The person asks the shop to forget them (by account when they have one, and email)."""
         self.next_request += p.rng.randint(1, 5)
         if self.emit(
@@ -831,13 +451,13 @@ class _Simulator:
             user_id=p.user_id if p.user_id is not None else _OMIT,
             email=self.typed(p),
         ):
-            self.deletions[p.idx] = t
+            self.truth.deletions[p.idx] = t
 
     # --------------------------------------------------------------- sessions
     def web(
         self,
-        p: _Person,
-        dev: _Device,
+        p: Person,
+        dev: Device,
         sess: dict,
         etype: str,
         t: int,
@@ -871,7 +491,7 @@ class _Simulator:
         )
         sess["ref"] = url
 
-    def session(self, p: _Person, dev: _Device, s_idx: int, t: int) -> int:
+    def session(self, p: Person, dev: Device, s_idx: int, t: int) -> int:
         """Simulate one visit starting at ``t``; returns the time of its last web event."""
         rng = p.rng
         n = min(30, max(1, int(rng.lognormvariate(1.75, 0.8))))
@@ -931,7 +551,7 @@ class _Simulator:
             or (not logged and rng.random() < 0.5)
             or (logged and rng.random() < 0.06)
         ):
-            t += _gap(rng)
+            t += gap(rng)
             logged = True
             self.web(p, dev, sess, "login", t, "/account/login", {}, logged=True)
             p.identified_on.add(dev.anon)
@@ -941,14 +561,14 @@ class _Simulator:
         elif new_device:
             # A guest buyer opens a link from the shop's email (order confirmation, newsletter)
             # on a new device: the site's tag identifies the visit with the email it carries.
-            t += _gap(rng)
+            t += gap(rng)
             self.web(
                 p, dev, sess, "identify", t, "/account/email", {}, logged=False, email=self.typed(p)
             )
             p.identified_on.add(dev.anon)
         signup_pos = rng.randint(1, max(1, n - 1)) if do_signup else -1
         for k in range(1, max(n, 2 if do_signup else 1)):
-            t += _gap(rng)
+            t += gap(rng)
             if k == signup_pos:
                 self.next_user += rng.randint(1, 7)
                 p.user_id = f"u_{self.next_user}"
@@ -957,7 +577,7 @@ class _Simulator:
                 logged = True
                 if not dev.shared:
                     dev.logged_in = True
-                self.signed_up.add(p.idx)
+                self.truth.signed_up.add(p.idx)
                 self.web(
                     p,
                     dev,
@@ -994,18 +614,18 @@ class _Simulator:
         if converting:
             if not cart:
                 if not on_product:
-                    t += _gap(rng)
+                    t += gap(rng)
                     product_view(t)
-                t += _gap(rng)
+                t += gap(rng)
                 self.add_to_cart(p, dev, sess, t, logged, cur, cart)
             if not logged and p.user_id is not None and rng.random() < 0.5:
-                t += _gap(rng)
+                t += gap(rng)
                 logged = True
                 self.web(p, dev, sess, "login", t, "/account/login", {}, logged=True)
                 p.identified_on.add(dev.anon)
                 if not dev.shared:
                     dev.logged_in = True
-            t += _gap(rng)
+            t += gap(rng)
             if not logged:
                 # a guest types their email at checkout; the site identifies the visit with it
                 self.web(
@@ -1013,7 +633,7 @@ class _Simulator:
                 )
                 p.identified_on.add(dev.anon)
                 p.email_given = True
-                t += _gap(rng)
+                t += gap(rng)
             self.checkout(p, dev, sess, t, logged, cart)
             self.order(p, t + rng.randint(20_000, 180_000), logged, cart)
             if (
@@ -1025,18 +645,18 @@ class _Simulator:
             ):
                 p.signup_session = s_idx + 1  # the guest order gets claimed by an account later
         elif cart and rng.random() < 0.12:
-            t += _gap(rng)
+            t += gap(rng)
             self.checkout(p, dev, sess, t, logged, cart)
         return t
 
-    def shared_pool_add(self, p: _Person, dev: _Device) -> None:
+    def shared_pool_add(self, p: Person, dev: Device) -> None:
         """Offer a device its owner logged in on to a later person (a shared family device)."""
         if self.hard and not dev.shared and dev.anon not in self.pooled:
             self.pooled.add(dev.anon)
             self.shared_pool.append((p.idx, dev))
 
     def page_view(
-        self, p: _Person, dev: _Device, sess: dict, t: int, logged: bool, kind: str, cur: str
+        self, p: Person, dev: Device, sess: dict, t: int, logged: bool, kind: str, cur: str
     ) -> None:
         rng = p.rng
         if kind == "home":
@@ -1057,8 +677,8 @@ class _Simulator:
 
     def add_to_cart(
         self,
-        p: _Person,
-        dev: _Device,
+        p: Person,
+        dev: Device,
         sess: dict,
         t: int,
         logged: bool,
@@ -1084,7 +704,7 @@ class _Simulator:
         )
 
     def checkout(
-        self, p: _Person, dev: _Device, sess: dict, t: int, logged: bool, cart: dict[str, int]
+        self, p: Person, dev: Device, sess: dict, t: int, logged: bool, cart: dict[str, int]
     ) -> None:
         value = round(sum(q * self.price(pid, t, p.currency) for pid, q in cart.items()), 2)
         self.web(
@@ -1099,7 +719,7 @@ class _Simulator:
         )
 
     # ----------------------------------------------------------------- orders
-    def order(self, p: _Person, t: int, logged: bool, cart: dict[str, int]) -> None:
+    def order(self, p: Person, t: int, logged: bool, cart: dict[str, int]) -> None:
         rng = p.rng
         self.next_order += rng.randint(1, 5)
         oid = f"o_{self.next_order}"
@@ -1121,8 +741,8 @@ class _Simulator:
             order_id=oid,
         ):
             return
-        self.orders[oid] = p.idx
-        self.buyers.add(p.idx)
+        self.truth.orders[oid] = p.idx
+        self.truth.buyers.add(p.idx)
         p.n_orders += 1
         if not p.pcids:
             self.next_pc += rng.randint(1, 9)
@@ -1172,7 +792,7 @@ class _Simulator:
             t += rng.randint(MS_DAY, 10 * MS_DAY)
             self.refund(p, oid, pay_id, t, total, rng.choice(REFUND_REASONS))
 
-    def status(self, p: _Person, oid: str, t: int, status: str, prev: str | None) -> None:
+    def status(self, p: Person, oid: str, t: int, status: str, prev: str | None) -> None:
         self.emit(
             p,
             p.rng,
@@ -1183,7 +803,7 @@ class _Simulator:
             order_id=oid,
         )
 
-    def refund(self, p: _Person, oid: str, pay_id: str, t: int, total: float, reason: str) -> None:
+    def refund(self, p: Person, oid: str, pay_id: str, t: int, total: float, reason: str) -> None:
         rng = p.rng
         self.emit(
             p,
@@ -1214,7 +834,7 @@ class _Simulator:
 
     def payment(
         self,
-        p: _Person,
+        p: Person,
         oid: str,
         t: int,
         etype: str,
@@ -1245,158 +865,5 @@ class _Simulator:
             pcid=pcid,
             order_id=oid if rng.random() < 0.9 else None,
         ):
-            self.payments.setdefault(pay_id, (oid, p.idx))
+            self.truth.payments.setdefault(pay_id, (oid, p.idx))
         return pay_id
-
-    # ----------------------------------------------------------------- output
-    def truth(self) -> tuple[dict[Path, bytes], list[str]]:
-        pids = [p.pid for p in self.persons]
-        ident_rows, shared_rows = [], []
-        for (itype, value), owners in sorted(self.ident.items()):
-            ranked = sorted(owners.items(), key=lambda kv: (kv[1], kv[0]))
-            if len(ranked) > 1:
-                if itype != "anonymous_id":
-                    raise AssertionError(f"{itype} {value} used by several persons")
-                shared_rows.append([value, pids[ranked[0][0]], pids[ranked[1][0]]])
-            ident_rows.append([itype, value, pids[ranked[0][0]]])
-        persons_rows = [
-            [
-                p.pid,
-                self.clock.iso(self.first_seen[p.idx]) if p.idx in self.first_seen else "",
-                "true" if p.idx in self.signed_up else "false",
-            ]
-            for p in self.persons
-        ]
-        files = {
-            Path("_truth/identifiers.csv"): _csv(
-                ["identifier_type", "identifier_value", "person_id"], ident_rows
-            ),
-            Path("_truth/shared_anonymous_ids.csv"): _csv(
-                ["anonymous_id", "person_id", "other_person_id"], shared_rows
-            ),
-            Path("_truth/orders.csv"): _csv(
-                ["order_id", "person_id"], [[o, pids[i]] for o, i in sorted(self.orders.items())]
-            ),
-            Path("_truth/payments.csv"): _csv(
-                ["payment_id", "order_id", "person_id"],
-                [[k, o, pids[i]] for k, (o, i) in sorted(self.payments.items())],
-            ),
-            Path("_truth/persons.csv"): _csv(
-                ["person_id", "first_seen_at", "signed_up"], persons_rows
-            ),
-            Path("_truth/deletion_requests.csv"): _csv(
-                ["person_id", "requested_at"],
-                [[pids[i], self.clock.iso(t)] for i, t in sorted(self.deletions.items())],
-            ),
-        }
-        return files, [r[0] for r in shared_rows]
-
-
-def generate(
-    out: Path,
-    start: date,
-    days: int,
-    users: int,
-    seed: int,
-    faults: Faults | None = None,
-    hard_cases: bool = True,
-    progress: bool = True,
-    deletion_rate: float = DELETION_RATE,
-) -> GenerateSummary:
-    """Simulate ``users`` persons over ``days`` days from ``start`` and land their events.
-
-    Writes ``<out>/source=<s>/date=<YYYY-MM-DD>/hour=<HH>/part-0000N.ndjson.gz`` (``part-00001``
-    only holds duplicate deliveries) and the ground truth under ``<out>/_truth/``. ``out`` may
-    already hold other files; a file this call would write that exists with different bytes makes
-    it raise ``ValueError`` before anything is written (identical files are left alone, so a
-    rerun with the same arguments is a no-op).
-
-    Args:
-        out: landing directory (created if missing).
-        start: first day (UTC) of the simulated period.
-        days: length of the period in days; no event is received after its end.
-        users: number of real persons.
-        seed: seed of the only source of randomness.
-        faults: delivery faults to inject (none by default).
-        hard_cases: add shared devices, look-alike emails, claimed guest orders and emails
-            typed differently across events.
-        progress: show a rich progress bar on stderr.
-        deletion_rate: share of the persons known to the shop who later ask to be forgotten
-            (a ``privacy`` ``deletion_requested`` event after their last visit).
-    """
-    if days < 1 or users < 1:
-        raise ValueError(f"days and users must be >= 1, got days={days}, users={users}")
-    if not 0 <= deletion_rate <= 1:
-        raise ValueError(f"deletion_rate must be between 0 and 1, got {deletion_rate}")
-    out = Path(out)
-    sim = _Simulator(start, days, users, seed, faults or Faults(), hard_cases, deletion_rate)
-    if progress:
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            transient=False,
-        ) as bar:
-            task = bar.add_task("simulating persons", total=users)
-            for idx in range(users):
-                sim.person(idx)
-                bar.advance(task)
-            wtask = bar.add_task("compressing files", total=len(sim.buckets))
-            files = {}
-            for rel, data in _iter_files(sim):
-                files[rel] = data
-                bar.advance(wtask)
-    else:
-        for idx in range(users):
-            sim.person(idx)
-        files = dict(_iter_files(sim))
-    truth, _shared = sim.truth()
-    files.update(truth)
-
-    unchanged = set()
-    for rel, data in files.items():
-        path = out / rel
-        if path.exists():
-            if path.read_bytes() != data:
-                raise ValueError(
-                    f"refusing to overwrite {path}: it already exists with different content "
-                    "(landed files are immutable; use an empty output directory)"
-                )
-            unchanged.add(rel)
-    for rel, data in files.items():
-        if rel in unchanged:
-            continue
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-
-    n_lines = sum(len(v) for v in sim.buckets.values())
-    data_files = [r for r in files if r.parts[0] != "_truth"]
-    return GenerateSummary(
-        events_by_source={s: sim.by_source.get(s, 0) for s in SOURCES},
-        events_by_type=dict(sorted(sim.by_type.items())),
-        lines_written=n_lines,
-        files_written=len(data_files),
-        files_unchanged=sum(1 for r in unchanged if r.parts[0] != "_truth"),
-        persons=users,
-        signed_up=len(sim.signed_up),
-        buyers=len(sim.buyers),
-        orders=len(sim.orders),
-        payments=len(sim.payments),
-        fault_lines=dict(sorted(sim.fault_lines.items())),
-    )
-
-
-def _iter_files(sim: _Simulator) -> Iterator[tuple[Path, bytes]]:
-    """Yield (relative path, gzip bytes) of the data files, in path order."""
-    for (source, hour_idx, part), lst in sorted(sim.buckets.items()):
-        lst.sort()
-        d, h = divmod(hour_idx, 24)
-        rel = Path(
-            f"source={source}",
-            f"date={sim.clock.day(d)}",
-            f"hour={h:02d}",
-            f"part-{part:05d}.ndjson.gz",
-        )
-        yield rel, _gzip(("\n".join(x[2] for x in lst) + "\n").encode("utf-8"))
