@@ -8,11 +8,10 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from shoplog.generate.envelope import SOURCES
 from shoplog.generate.faults import Faults
 from shoplog.generate.simulator import DELETION_RATE, Simulator
 from shoplog.generate.writer import write_files
-
-SOURCES = ("web", "shop", "payments", "catalog", "privacy")
 
 
 @dataclass
@@ -109,8 +108,8 @@ def generate(
 
     data_files = [r for r in files if r.parts[0] != "_truth"]
     return GenerateSummary(
-        events_by_source={s: sim.by_source.get(s, 0) for s in SOURCES},
-        events_by_type=dict(sorted(sim.by_type.items())),
+        events_by_source={s: sim.emitter.by_source.get(s, 0) for s in SOURCES},
+        events_by_type=dict(sorted(sim.emitter.by_type.items())),
         lines_written=sim.landing.lines,
         files_written=len(data_files),
         files_unchanged=sum(1 for r in unchanged if r.parts[0] != "_truth"),
@@ -119,5 +118,5 @@ def generate(
         buyers=len(sim.truth.buyers),
         orders=len(sim.truth.orders),
         payments=len(sim.truth.payments),
-        fault_lines=dict(sorted(sim.fault_lines.items())),
+        fault_lines=dict(sorted(sim.faults.lines.items())),
     )

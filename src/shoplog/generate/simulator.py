@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import random
 from bisect import bisect_right
-from collections import Counter
 from datetime import date
 from itertools import accumulate
 
 from shoplog.generate.clock import MS_DAY, MS_HOUR, MS_MIN, Clock, epoch_ms
 from shoplog.generate.draws import gap, poisson, uuid
-from shoplog.generate.faults import Faults
+from shoplog.generate.emitter import Emitter
+from shoplog.generate.envelope import OMIT, Keys
+from shoplog.generate.faults import FaultInjector, Faults
 from shoplog.generate.people import Device, Person
 from shoplog.generate.truth import Truth
 from shoplog.generate.vocabulary import (
@@ -32,7 +32,6 @@ from shoplog.generate.vocabulary import (
     REFERRERS,
     REFUND_REASONS,
     SEARCH_TERMS,
-    UNKNOWN_TYPES,
     USD_PER_EUR,
     USER_AGENTS,
 )
@@ -40,8 +39,6 @@ from shoplog.generate.writer import Landing
 
 #: Share of persons known to the shop (by account or email) who ask to be forgotten.
 DELETION_RATE = 0.01
-
-_OMIT = object()  # sentinel: leave an optional envelope key out
 
 
 class Simulator:
@@ -64,21 +61,15 @@ class Simulator:
         self.days = days
         self.users = users
         self.hard = hard_cases
-        self.faults = faults
         self.deletion_rate = deletion_rate
         # Independent streams: base world, and one per fault kind.
         self.world_rng = random.Random(self.master.getrandbits(64))
         self.person_seeds = [self.master.getrandbits(64) for _ in range(users)]
-        self.f_rng = {
-            k: random.Random(self.master.getrandbits(64))
-            for k in ("dup", "late", "skew", "malformed", "unknown", "v2")
-        }
+        self.faults = FaultInjector(faults, self.master, self.clock)
         # Output.
         self.landing = Landing()
-        self.by_source: Counter[str] = Counter()
-        self.by_type: Counter[str] = Counter()
-        self.fault_lines: Counter[str] = Counter()
         self.truth = Truth()
+        self.emitter = Emitter(self.end_ms, self.clock, self.faults, self.landing, self.truth)
         # Counters for ids (gapped, so ids are not dense sequences).
         self.next_user = 1000
         self.next_order = 100000
@@ -107,148 +98,7 @@ class Simulator:
                 self.similar_of[hi] = lo
                 self.forced_signup.update((lo, hi))
         self._catalog()
-
-    # ------------------------------------------------------------------ emit
-    def emit(
-        self,
-        person: Person | None,
-        rng: random.Random,
-        etype: str,
-        source: str,
-        t: int,
-        props: dict,
-        *,
-        anon: str | None = None,
-        user_id: object = _OMIT,
-        email: str | None = None,
-        pcid: str | None = None,
-        order_id: str | None = None,
-        context: dict | None = None,
-    ) -> bool:
-        """Build one event, apply faults, queue its line(s). False if past the period end."""
-        event_id = uuid(rng)
-        recv = t + rng.randint(50, 3_000)
-        if recv >= self.end_ms:
-            return False
-        self.by_source[source] += 1
-        self.by_type[etype] += 1
-        if person is not None:
-            self._register(person.idx, t, anon, user_id, email, pcid)
-        f = self.faults
-        version = 1
-        if f.v2_rate and etype == "add_to_cart" and self.f_rng["v2"].random() < f.v2_rate:
-            version = 2
-            props = {
-                "item_id": props["product_id"],
-                "qty": props["quantity"],
-                "unit_price": props["price"],
-                "currency": props["currency"],
-            }
-            self.fault_lines["v2"] += 1
-        if f.late_rate and self.f_rng["late"].random() < f.late_rate:
-            recv = t + self.f_rng["late"].randint(MS_HOUR, 3 * MS_DAY)
-            self.fault_lines["late"] += 1
-        if f.skew_rate and self.f_rng["skew"].random() < f.skew_rate:
-            t = recv + self.f_rng["skew"].randint(MS_HOUR, 48 * MS_HOUR)
-            self.fault_lines["skew"] += 1
-        iso = self.clock.iso
-        ev: dict = {
-            "event_id": event_id,
-            "event_type": etype,
-            "schema_version": version,
-            "source": source,
-            "event_time": iso(t),
-            "received_at": iso(recv),
-        }
-        if anon is not None:
-            ev["anonymous_id"] = anon
-        if user_id is not _OMIT:
-            ev["user_id"] = user_id
-        if email is not None:
-            ev["email"] = email
-        if pcid is not None:
-            ev["payment_customer_id"] = pcid
-        if order_id is not None:
-            ev["order_id"] = order_id
-        if context is not None:
-            ev["context"] = context
-        ev["properties"] = props
-        line = json.dumps(ev, separators=(",", ":"), sort_keys=False)
-        self.landing.put(source, recv, 0, event_id, line)
-        if f.duplicate_rate and self.f_rng["dup"].random() < f.duplicate_rate:
-            r = self.f_rng["dup"]
-            later = recv + r.randint(1_000, 6 * MS_HOUR)
-            copy = dict(ev, received_at=self.clock.iso(later))
-            self.landing.put(
-                source, later, 1, event_id, json.dumps(copy, separators=(",", ":"), sort_keys=False)
-            )
-            self.fault_lines["duplicate"] += 1
-        if f.malformed_rate and self.f_rng["malformed"].random() < f.malformed_rate:
-            r = self.f_rng["malformed"]
-            if r.random() < 0.7:
-                bad = line[: r.randint(1, len(line) - 2)]
-            else:
-                bad = r.choice(
-                    (
-                        "<html><body>502 Bad Gateway</body></html>",
-                        "ERROR upstream timeout",
-                        "event_id=" + event_id,
-                        "{'not': json",
-                    )
-                )
-            self.landing.put(source, recv, 0, event_id + "~m", bad)
-            self.fault_lines["malformed"] += 1
-        if (
-            f.unknown_type_rate
-            and source == "web"
-            and self.f_rng["unknown"].random() < f.unknown_type_rate
-        ):
-            r = self.f_rng["unknown"]
-            ut = t + r.randint(1_000, 20_000)
-            urecv = ut + r.randint(50, 3_000)
-            utype = r.choice(UNKNOWN_TYPES)
-            uprops = {"product_id": r.choice(self.product_ids)} if utype == "wishlist_add" else {}
-            uev = {
-                "event_id": uuid(r),
-                "event_type": utype,
-                "schema_version": 1,
-                "source": "web",
-                "event_time": iso(ut),
-                "received_at": iso(urecv),
-            }
-            for k in ("anonymous_id", "user_id", "context"):
-                if k in ev:
-                    uev[k] = ev[k]
-            uev["properties"] = uprops
-            self.landing.put(
-                "web",
-                urecv,
-                0,
-                uev["event_id"],
-                json.dumps(uev, separators=(",", ":"), sort_keys=False),
-            )
-            self.fault_lines["unknown_type"] += 1
-        return True
-
-    def _register(
-        self,
-        idx: int,
-        t: int,
-        anon: str | None,
-        user_id: object,
-        email: str | None,
-        pcid: str | None,
-    ) -> None:
-        keys = []
-        if anon is not None:
-            keys.append(("anonymous_id", anon))
-        if isinstance(user_id, str):
-            keys.append(("user_id", user_id))
-        if email is not None:
-            keys.append(("email", email.strip().lower()))
-        if pcid is not None:
-            keys.append(("payment_customer_id", pcid))
-        self.truth.register(idx, t, keys)
+        self.faults.products = self.product_ids
 
     # --------------------------------------------------------------- catalog
     def _catalog(self) -> None:
@@ -270,7 +120,7 @@ class Simulator:
             pid = f"prod_{1001 + i}"
             self.product_ids.append(pid)
             self.prices[pid] = ([t], [price])
-            self.emit(
+            self.emitter.emit(
                 None,
                 rng,
                 "product_created",
@@ -302,7 +152,7 @@ class Simulator:
                 continue
             ts.append(tc)
             ps.append(new)
-            self.emit(
+            self.emitter.emit(
                 None,
                 rng,
                 "product_price_changed",
@@ -441,15 +291,14 @@ class Simulator:
     def deletion_request(self, p: Person, t: int) -> None:
         """The person asks the shop to forget them (by account when they have one, and email)."""
         self.next_request += p.rng.randint(1, 5)
-        if self.emit(
-            p,
+        if self.emitter.emit(
+            p.idx,
             p.rng,
             "deletion_requested",
             "privacy",
             t,
             {"request_id": f"dr_{self.next_request}"},
-            user_id=p.user_id if p.user_id is not None else _OMIT,
-            email=self.typed(p),
+            Keys(user_id=p.user_id if p.user_id is not None else OMIT, email=self.typed(p)),
         ):
             self.truth.deletions[p.idx] = t
 
@@ -477,16 +326,14 @@ class Simulator:
             "ip": dev.ip,
             "campaign": sess["campaign"],
         }
-        self.emit(
-            p,
+        self.emitter.emit(
+            p.idx,
             p.rng,
             etype,
             "web",
             t,
             props,
-            anon=dev.anon,
-            user_id=p.user_id if logged else _OMIT,
-            email=email,
+            Keys(anon=dev.anon, user_id=p.user_id if logged else OMIT, email=email),
             context=ctx,
         )
         sess["ref"] = url
@@ -729,16 +576,14 @@ class Simulator:
         ]
         total = round(sum(ln["quantity"] * ln["unit_price"] for ln in lines), 2)
         cur = p.currency
-        if not self.emit(
-            p,
+        if not self.emitter.emit(
+            p.idx,
             rng,
             "order_created",
             "shop",
             t,
             {"currency": cur, "total_amount": total, "lines": lines},
-            user_id=p.user_id if logged else None,
-            email=self.typed(p),
-            order_id=oid,
+            Keys(user_id=p.user_id if logged else None, email=self.typed(p), order_id=oid),
         ):
             return
         self.truth.orders[oid] = p.idx
@@ -793,31 +638,31 @@ class Simulator:
             self.refund(p, oid, pay_id, t, total, rng.choice(REFUND_REASONS))
 
     def status(self, p: Person, oid: str, t: int, status: str, prev: str | None) -> None:
-        self.emit(
-            p,
+        self.emitter.emit(
+            p.idx,
             p.rng,
             "order_status_changed",
             "shop",
             t,
             {"status": status, "previous_status": prev},
-            order_id=oid,
+            Keys(order_id=oid),
         )
 
     def refund(self, p: Person, oid: str, pay_id: str, t: int, total: float, reason: str) -> None:
         rng = p.rng
-        self.emit(
-            p,
+        self.emitter.emit(
+            p.idx,
             rng,
             "order_refunded",
             "shop",
             t,
             {"amount": total, "currency": p.currency, "reason": reason},
-            order_id=oid,
+            Keys(order_id=oid),
         )
         self.next_refund += rng.randint(1, 5)
         pcid = p.pcids[-1] if len(p.pcids) > 1 and rng.random() < 0.3 else p.pcids[0]
-        self.emit(
-            p,
+        self.emitter.emit(
+            p.idx,
             rng,
             "payment_refunded",
             "payments",
@@ -828,8 +673,7 @@ class Simulator:
                 "currency": p.currency,
                 "refund_id": f"re_{self.next_refund}",
             },
-            pcid=pcid,
-            order_id=oid if rng.random() < 0.9 else None,
+            Keys(pcid=pcid, order_id=oid if rng.random() < 0.9 else None),
         )
 
     def payment(
@@ -855,15 +699,14 @@ class Simulator:
             "method": method,
             **extra,
         }
-        if self.emit(
-            p,
+        if self.emitter.emit(
+            p.idx,
             rng,
             etype,
             "payments",
             t,
             props,
-            pcid=pcid,
-            order_id=oid if rng.random() < 0.9 else None,
+            Keys(pcid=pcid, order_id=oid if rng.random() < 0.9 else None),
         ):
             self.truth.payments.setdefault(pay_id, (oid, p.idx))
         return pay_id
