@@ -35,10 +35,21 @@ without a reference); the first ``order_status_changed`` of an order (``paid``, 
 ``anonymous_id`` and ``event_id`` are uuid-shaped. Events received after the end of the period
 are not written, except where a fault (late delivery, duplicate) moves a line past it.
 
-Modules: ``vocabulary`` (word lists, products, hosts), ``clock`` and ``draws`` (time, ids and
-small random draws), ``people`` (persons and devices), ``simulator`` (the world and what persons
-do in it), ``faults`` (fault injection), ``writer`` (landing files, partitions, gzip), ``truth``
-(the ground-truth files the tests read), ``run`` (``generate``).
+Modules, in the order a run uses them:
+
+* ``run``: ``generate()`` and ``GenerateSummary``; sets up a ``Simulator``, lands the files.
+* ``simulator``: the random streams, the world, and each person's life (visits, deletion).
+* ``world``: what persons act on (emitter, catalogue, population, hard cases, id sequences).
+* ``people``: persons, devices, emails and how they are typed; the hard cases.
+* ``visits``: one visit on one device (landing, login, browsing, signup, checkout).
+* ``orders``: an order's payments, status changes and refunds.
+* ``catalog``: products and their prices over time.
+* ``emitter``: one event in, its line(s) out (truth, faults, envelope, landing).
+* ``envelope``: the event envelope and its serialisation.
+* ``faults``: ``Faults`` and their injection.
+* ``writer``: landing files (hour partitions, gzip, never overwritten).
+* ``truth``: the ground-truth files under ``_truth/`` the tests read.
+* ``vocabulary``, ``clock``, ``draws``: word lists and weights; time; small random draws.
 """
 
 from __future__ import annotations

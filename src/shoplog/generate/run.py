@@ -102,7 +102,7 @@ def generate(
         for idx in range(users):
             sim.person(idx)
         files = dict(sim.landing.files(sim.clock))
-    truth, _shared = sim.truth.files([p.pid for p in sim.persons], sim.clock)
+    truth, _shared = sim.world.truth.files([p.pid for p in sim.persons], sim.clock)
     files.update(truth)
     unchanged = write_files(out, files)
 
@@ -114,9 +114,9 @@ def generate(
         files_written=len(data_files),
         files_unchanged=sum(1 for r in unchanged if r.parts[0] != "_truth"),
         persons=users,
-        signed_up=len(sim.truth.signed_up),
-        buyers=len(sim.truth.buyers),
-        orders=len(sim.truth.orders),
-        payments=len(sim.truth.payments),
+        signed_up=len(sim.world.truth.signed_up),
+        buyers=len(sim.world.truth.buyers),
+        orders=len(sim.world.truth.orders),
+        payments=len(sim.world.truth.payments),
         fault_lines=dict(sorted(sim.faults.lines.items())),
     )
