@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 from shoplog.generate.envelope import SOURCES
 from shoplog.generate.faults import Faults
 from shoplog.generate.simulator import DELETION_RATE, Simulator
 from shoplog.generate.writer import write_files
+from shoplog.progress import progress_bar
 
 
 @dataclass
@@ -75,48 +74,45 @@ def generate(
         deletion_rate: share of the persons known to the shop who later ask to be forgotten
             (a ``privacy`` ``deletion_requested`` event after their last visit).
     """
+    _check(days, users, deletion_rate)
+    sim = Simulator(start, days, users, seed, faults or Faults(), hard_cases, deletion_rate)
+    with progress_bar("simulating persons", users, enabled=progress) as advance:
+        for idx in range(users):
+            sim.person(idx)
+            advance(1)
+    files: dict[Path, bytes] = {}
+    with progress_bar("compressing files", len(sim.landing), enabled=progress) as advance:
+        for rel, data in sim.landing.files(sim.clock):
+            files[rel] = data
+            advance(1)
+    truth, _shared = sim.world.truth.files([p.pid for p in sim.persons], sim.clock)
+    files.update(truth)
+    unchanged = write_files(Path(out), files)
+    return _summary(sim, files, unchanged)
+
+
+def _check(days: int, users: int, deletion_rate: float) -> None:
+    """Raise ``ValueError`` for arguments ``generate`` cannot simulate."""
     if days < 1 or users < 1:
         raise ValueError(f"days and users must be >= 1, got days={days}, users={users}")
     if not 0 <= deletion_rate <= 1:
         raise ValueError(f"deletion_rate must be between 0 and 1, got {deletion_rate}")
-    out = Path(out)
-    sim = Simulator(start, days, users, seed, faults or Faults(), hard_cases, deletion_rate)
-    if progress:
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            transient=False,
-        ) as bar:
-            task = bar.add_task("simulating persons", total=users)
-            for idx in range(users):
-                sim.person(idx)
-                bar.advance(task)
-            wtask = bar.add_task("compressing files", total=len(sim.landing))
-            files = {}
-            for rel, data in sim.landing.files(sim.clock):
-                files[rel] = data
-                bar.advance(wtask)
-    else:
-        for idx in range(users):
-            sim.person(idx)
-        files = dict(sim.landing.files(sim.clock))
-    truth, _shared = sim.world.truth.files([p.pid for p in sim.persons], sim.clock)
-    files.update(truth)
-    unchanged = write_files(out, files)
 
+
+def _summary(sim: Simulator, files: dict[Path, bytes], unchanged: set[Path]) -> GenerateSummary:
+    """What the run simulated and wrote (``files``: all of them, truth included)."""
     data_files = [r for r in files if r.parts[0] != "_truth"]
+    truth = sim.world.truth
     return GenerateSummary(
         events_by_source={s: sim.emitter.by_source.get(s, 0) for s in SOURCES},
         events_by_type=dict(sorted(sim.emitter.by_type.items())),
         lines_written=sim.landing.lines,
         files_written=len(data_files),
         files_unchanged=sum(1 for r in unchanged if r.parts[0] != "_truth"),
-        persons=users,
-        signed_up=len(sim.world.truth.signed_up),
-        buyers=len(sim.world.truth.buyers),
-        orders=len(sim.world.truth.orders),
-        payments=len(sim.world.truth.payments),
+        persons=len(sim.persons),
+        signed_up=len(truth.signed_up),
+        buyers=len(truth.buyers),
+        orders=len(truth.orders),
+        payments=len(truth.payments),
         fault_lines=dict(sorted(sim.faults.lines.items())),
     )
