@@ -135,6 +135,51 @@ def test_same_seed_gives_byte_identical_files(base, tmp_path):
     assert hashes(tmp_path) == hashes(root)
 
 
+#: Small runs whose files must not change by a single byte (path, file count, combined hash of
+#: every file's path and SHA-256, ground truth included): a refactoring of the generator must
+#: keep every random draw in its place. Update a hash only when the output is meant to change.
+GOLDEN_RUNS: dict[str, tuple[dict, int, str]] = {
+    "every_fault": (
+        {
+            "days": 4,
+            "users": 60,
+            "seed": 3,
+            "faults": Faults(0.3, 0.3, 0.2, 0.2, 0.3, 0.6),
+            "deletion_rate": 0.5,
+        },
+        319,
+        "bca27b09695c89fac0431927c577b1a27aad68a60873a8b1c63a5230175e9529",
+    ),
+    "other_seed": (
+        {"days": 5, "users": 80, "seed": 99},
+        119,
+        "2c3b3c4baf9783ffa4a687ad1f6e097ff4f1d25d7ef4b70f5bbb35c36e78b650",
+    ),
+    "no_hard_cases": (
+        {
+            "days": 4,
+            "users": 60,
+            "seed": 5,
+            "hard_cases": False,
+            "faults": Faults(0.1, v2_rate=0.5),
+        },
+        146,
+        "b58a67c052301699b3d6c925c4f0ed9816c097fc5e89abb4702514d4c4f87bf9",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_RUNS))
+def test_output_is_byte_identical_to_the_golden_run(name, tmp_path):
+    kwargs, n_files, combined = GOLDEN_RUNS[name]
+
+    generate(tmp_path, START, progress=False, **kwargs)
+
+    files = hashes(tmp_path)
+    listing = "".join(f"{path} {digest}\n" for path, digest in files.items())
+    assert (len(files), hashlib.sha256(listing.encode()).hexdigest()) == (n_files, combined)
+
+
 def test_different_seed_gives_different_events(base, tmp_path):
     root, _ = base
 
