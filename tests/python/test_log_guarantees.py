@@ -139,7 +139,13 @@ def test_as_of_rebuild_over_a_grown_log_equals_the_build_at_that_time(
 
     build(database, "--full-refresh", "--vars", f"{{as_of: '{clock.isoformat(sep=' ')}'}}")
 
-    assert table_hashes(database, MODEL_SCHEMAS) == at_the_time
+    # base_raw__lines mirrors the log the build knows, whatever as_of (the staging models
+    # apply it): it alone may differ; every model built on it must be as it was at the time
+    as_of_rebuild = table_hashes(database, MODEL_SCHEMAS)
+    assert as_of_rebuild.pop("staging.base_raw__lines") != at_the_time.pop(
+        "staging.base_raw__lines"
+    )
+    assert as_of_rebuild == at_the_time
 
 
 FEATURE_ROWS = "select * exclude (person_day_key) from features.feat_person_daily"
