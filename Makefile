@@ -28,11 +28,12 @@ setup: $(BIN)/shoplog profiles.yml ## create .venv from the lock file, profiles.
 run: setup ## main job: sample log (if none), load, dbt build, dbt docs, summary
 	$(BIN)/shoplog run
 
-test: setup lint pytest ## every check: ruff, sqlfluff, pytest (generator, loader, dbt end to end, GX)
+test: setup lint pytest ## every check: ruff, mypy, sqlfluff, pytest (generator, loader, dbt end to end, GX)
 
-lint: setup ## ruff and sqlfluff
+lint: setup ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/mypy
 	SHOPLOG_DB=$(CURDIR)/data/lint.duckdb SHOPLOG_PSEUDONYM_KEY=lint-only \
 		$(BIN)/sqlfluff lint models tests/singular snapshots
 

@@ -52,12 +52,14 @@ def main() -> None:
         raise SystemExit(f"incremental dbt build failed: {outcome.failures}")
 
     rows = {f"{schema}.{table}": n for schema, table, n in layer_row_counts(database)}
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # dbt runs in this process (shoplog.build), so its peak is this process's
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"events generated: {summary.events:,}; lines loaded: {loaded.lines_loaded:,}")
     for step, seconds in timings.items():
         print(f"{step:>38}: {seconds:7.1f} s")
     print(
-        f"dbt peak RSS: {peak_mib:,.0f} MiB; database: {database.stat().st_size / 2**20:,.0f} MiB"
+        f"peak RSS (generate, load, dbt): {peak_mib:,.0f} MiB; "
+        f"database: {database.stat().st_size / 2**20:,.0f} MiB"
     )
     for name in ("staging.base_raw__lines", "marts.fct_sessions", "features.feat_person_daily"):
         print(f"{name}: {rows.get(name, 0):,} rows")

@@ -1,23 +1,51 @@
-"""The ``shoplog`` console command: generate, load, run and the log's checks."""
+"""The ``shoplog`` console command: generate, load, run and the log's checks (built on click).
+
+Every subcommand finds the project, the database and the landing folder the same way, through
+:func:`shoplog.locations.locate`: ``--project-dir``, else ``$SHOPLOG_PROJECT_DIR``, else the
+nearest folder with ``dbt_project.yml`` at or above the working directory; ``--db``, else
+``$SHOPLOG_DB``, else ``<project>/data/shoplog.duckdb``; ``--landing``, else
+``<project>/data/landing``. Relative paths given on the command line are relative to the
+working directory.
+
+Exit codes: 0 done, 1 the command found a problem (a rejected file, a failed build or check,
+a difference), 2 a usage error or a load or build that could not run, 128 + N on signal N.
+"""
 
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
 import time
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from shoplog.build import DEFAULT_DB, BuildError, find_project_dir, run_dbt
+import click
+
+from shoplog.build import BuildError, run_dbt
 from shoplog.generate import DELETION_RATE
-from shoplog.load import LoadError, discover, load
+from shoplog.load import LoadError, LoadSummary, discover, load
+from shoplog.locations import DEFAULT_DB, DEFAULT_LANDING, Locations, locate
 from shoplog.progress import console
 from shoplog.report import layer_row_counts, print_summary, quarantine_counts
 
-DEFAULT_LANDING = Path("data/landing")
+if TYPE_CHECKING:
+    from shoplog.generate import Faults
+
+
+class Sample(TypedDict):
+    """Arguments of :func:`shoplog.generate.generate` that pick the sample."""
+
+    start: date
+    days: int
+    users: int
+    seed: int
+
+
 #: The default sample the main job generates when the landing directory is empty.
-DEFAULT_SAMPLE = {"start": date(2026, 1, 1), "days": 28, "users": 1000, "seed": 42}
+DEFAULT_SAMPLE: Sample = {"start": date(2026, 1, 1), "days": 28, "users": 1000, "seed": 42}
 #: Faults in the main job's sample, at small rates, so quarantine and duplicates show.
 DEFAULT_SAMPLE_FAULTS = {
     "duplicate_rate": 0.005,
@@ -27,128 +55,75 @@ DEFAULT_SAMPLE_FAULTS = {
     "unknown_type_rate": 0.001,
     "v2_rate": 0.3,
 }
+DEFAULT_WORKDIR = Path("data/replay-check")
+#: The fault flags of ``generate``: option name, help.
+FAULT_FLAGS = (
+    ("duplicate-rate", "re-deliver an event (same line, later file)"),
+    ("late-rate", "deliver an event hours to days after it happened"),
+    ("skew-rate", "set the event time in the future (producer clock skew)"),
+    ("malformed-rate", "write a line that is not valid JSON"),
+    ("unknown-type-rate", "write an event of a type the catalogue does not know"),
+    ("v2-rate", "write add_to_cart as schema version 2 (renamed fields)"),
+)
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
-def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db", type=Path, default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})"
-    )
+class IsoDate(click.ParamType):
+    """A date argument (ISO-8601, ``YYYY-MM-DD``)."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"not an ISO-8601 date: {value!r}", param, ctx)
 
 
-def _add_fault_flags(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("faults to inject (rates from 0 to 1, default 0)")
-    for name, help_text in [
-        ("duplicate-rate", "re-deliver an event (same line, later file)"),
-        ("late-rate", "deliver an event hours to days after it happened"),
-        ("skew-rate", "set the event time in the future (producer clock skew)"),
-        ("malformed-rate", "write a line that is not valid JSON"),
-        ("unknown-type-rate", "write an event of a type the catalogue does not know"),
-        ("v2-rate", "write add_to_cart as schema version 2 (renamed fields)"),
-    ]:
-        group.add_argument(f"--{name}", type=float, default=0.0, help=help_text)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="shoplog",
-        description="An append-only shop event log in DuckDB, modelled with dbt.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    gen = sub.add_parser("generate", help="write a deterministic synthetic event log")
-    gen.add_argument("--out", type=Path, required=True, help="landing directory to write")
-    gen.add_argument("--start", type=date.fromisoformat, default=DEFAULT_SAMPLE["start"])
-    gen.add_argument("--days", type=int, default=DEFAULT_SAMPLE["days"])
-    gen.add_argument("--users", type=int, default=DEFAULT_SAMPLE["users"])
-    gen.add_argument("--seed", type=int, default=DEFAULT_SAMPLE["seed"])
-    gen.add_argument(
-        "--no-hard-cases",
-        action="store_true",
-        help="leave out shared devices, similar emails and claimed guest orders",
-    )
-    gen.add_argument(
-        "--deletion-rate",
-        type=float,
-        default=DELETION_RATE,
-        help="share of known persons who later ask to be forgotten (default %(default)s)",
-    )
-    _add_fault_flags(gen)
-
-    ld = sub.add_parser("load", help="append new landing files to the raw log")
-    ld.add_argument("--landing", type=Path, default=DEFAULT_LANDING)
-    stamp = ld.add_mutually_exclusive_group()
-    stamp.add_argument(
-        "--loaded-at",
-        type=_timestamp,
-        default=None,
-        help="stamp the load with this time instead of now (a backfill: the log's clock when "
-        "the files would have been loaded; an offset is converted to UTC)",
-    )
-    stamp.add_argument(
-        "--from-partition",
-        action="store_true",
-        help="backfill of a partitioned archive: stamp each file with the end of its "
-        "date=/hour= partition (never before a file already loaded, never after now)",
-    )
-    _add_db(ld)
-
-    run = sub.add_parser(
-        "run", help="main job: sample (if none), load, dbt build, dbt docs, summary"
-    )
-    run.add_argument(
-        "--landing", type=Path, default=None, help=f"default: <project>/{DEFAULT_LANDING}"
-    )
-    run.add_argument("--project-dir", type=Path, default=None)
-    run.add_argument("--db", type=Path, default=None, help=f"default: <project>/{DEFAULT_DB}")
-    run.add_argument(
-        "--wall-clock",
-        action="store_true",
-        help="stamp new files with the time of this run (default: the end of each file's "
-        "date=/hour= partition, a backfill of the sample archive, so as_of demos work)",
-    )
-    val = sub.add_parser("validate", help="run the Great Expectations suite on the feature mart")
-    _add_db(val)
-
-    rec = sub.add_parser(
-        "reconcile",
-        help="lines landed / raw / staged / quarantined / duplicates per source and day",
-    )
-    rec.add_argument("--landing", type=Path, default=None, help="also count the landed lines")
-    _add_db(rec)
-
-    chk = sub.add_parser(
-        "replay-check",
-        help="incremental runs over batches vs a full refresh, and snapshots vs their replay",
-    )
-    chk.add_argument("--landing", type=Path, default=DEFAULT_LANDING)
-    chk.add_argument("--batches", type=int, default=4)
-    chk.add_argument("--workdir", type=Path, default=Path("data/replay-check"))
-    chk.add_argument("--project-dir", type=Path, default=None)
-
-    rep = sub.add_parser(
-        "replay", help="rebuild the snapshots into an empty database from the raw log alone"
-    )
-    rep.add_argument("--out", type=Path, required=True, help="the new (empty) DuckDB file")
-    rep.add_argument("--project-dir", type=Path, default=None)
-    _add_db(rep)
-    err = sub.add_parser(
-        "er-report", help="entity resolution accuracy against the generator's ground truth"
-    )
-    err.add_argument("--truth", type=Path, required=True, help="the landing's _truth directory")
-    _add_db(err)
-    return parser
-
-
-def _timestamp(text: str) -> datetime:
+class IsoTimestamp(click.ParamType):
     """A timestamp argument (ISO-8601); the loader converts an offset to UTC and takes a naive
     value as UTC."""
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not an ISO-8601 timestamp: {text!r}") from exc
+
+    name = "timestamp"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"not an ISO-8601 timestamp: {value!r}", param, ctx)
 
 
-def _report_load(summary) -> int:
+PATH = click.Path(path_type=Path)
+
+
+def _path_option(name: str, help_text: str, required: bool = False) -> Decorator:
+    # no default=None: click 8.3+ takes an explicit None as a default and stops requiring it
+    return click.option(name, type=PATH, required=required, help=help_text)
+
+
+project_dir_option = _path_option(
+    "--project-dir",
+    "dbt project folder (default: $SHOPLOG_PROJECT_DIR, else the nearest folder with "
+    "dbt_project.yml at or above the working directory)",
+)
+db_option = _path_option("--db", f"DuckDB file (default: $SHOPLOG_DB, else <project>/{DEFAULT_DB})")
+landing_option = _path_option("--landing", f"landing folder (default: <project>/{DEFAULT_LANDING})")
+
+
+def _faults(rates: dict[str, float]) -> Faults:
+    from shoplog.generate import Faults
+
+    return Faults(**rates)
+
+
+def _report_load(summary: LoadSummary) -> int:
     """Print what a load could not take; 1 when a file was rejected, else 0."""
     for name in summary.unrecognised:
         console.print(f"[yellow]not a landing file (name not recognised), left unloaded:[/] {name}")
@@ -165,76 +140,160 @@ def _report_load(summary) -> int:
     return 0
 
 
-def _faults(args: argparse.Namespace):
-    from shoplog.generate import Faults
+class _InOrder(click.Group):
+    """A group that lists its commands in the order they are defined (the job's order)."""
 
-    return Faults(
-        duplicate_rate=args.duplicate_rate,
-        late_rate=args.late_rate,
-        skew_rate=args.skew_rate,
-        malformed_rate=args.malformed_rate,
-        unknown_type_rate=args.unknown_type_rate,
-        v2_rate=args.v2_rate,
-    )
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    from shoplog.generate import generate
+@click.group(cls=_InOrder, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """An append-only shop event log in DuckDB, modelled with dbt."""
+
+
+def _fault_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for name, help_text in reversed(FAULT_FLAGS):
+        command = click.option(
+            f"--{name}",
+            type=float,
+            default=0.0,
+            show_default=True,
+            help=f"fault to inject (rate from 0 to 1): {help_text}",
+        )(command)
+    return command
+
+
+@cli.command(short_help="write a deterministic synthetic event log")
+@_path_option("--out", "landing directory to write", required=True)
+@click.option("--start", type=IsoDate(), default=DEFAULT_SAMPLE["start"], show_default=True)
+@click.option("--days", type=int, default=DEFAULT_SAMPLE["days"], show_default=True)
+@click.option("--users", type=int, default=DEFAULT_SAMPLE["users"], show_default=True)
+@click.option("--seed", type=int, default=DEFAULT_SAMPLE["seed"], show_default=True)
+@click.option(
+    "--no-hard-cases",
+    is_flag=True,
+    help="leave out shared devices, similar emails and claimed guest orders",
+)
+@click.option(
+    "--deletion-rate",
+    type=float,
+    default=DELETION_RATE,
+    show_default=True,
+    help="share of known persons who later ask to be forgotten",
+)
+@_fault_options
+def generate(
+    out: Path,
+    start: date,
+    days: int,
+    users: int,
+    seed: int,
+    no_hard_cases: bool,
+    deletion_rate: float,
+    **rates: float,
+) -> int:
+    """Write a deterministic synthetic event log (gzip NDJSON partitioned by source, date and
+    hour) and its ground truth under OUT/_truth."""
+    from shoplog.generate import generate as generate_log
 
     started = time.perf_counter()
-    summary = generate(
-        out=args.out,
-        start=args.start,
-        days=args.days,
-        users=args.users,
-        seed=args.seed,
-        faults=_faults(args),
-        hard_cases=not args.no_hard_cases,
-        deletion_rate=args.deletion_rate,
+    summary = generate_log(
+        out=out,
+        start=start,
+        days=days,
+        users=users,
+        seed=seed,
+        faults=_faults(rates),
+        hard_cases=not no_hard_cases,
+        deletion_rate=deletion_rate,
     )
     console.print(
         f"generated {summary.lines_written:,} lines in {summary.files_written:,} files "
-        f"under {args.out} in {time.perf_counter() - started:.1f} s"
+        f"under {out} in {time.perf_counter() - started:.1f} s"
     )
     return 0
 
 
-def cmd_load(args: argparse.Namespace) -> int:
+@cli.command("load", short_help="append new landing files to the raw log")
+@landing_option
+@click.option(
+    "--loaded-at",
+    type=IsoTimestamp(),
+    default=None,
+    help="stamp the load with this time instead of now (a backfill: the log's clock when "
+    "the files would have been loaded; an offset is converted to UTC)",
+)
+@click.option(
+    "--from-partition",
+    is_flag=True,
+    help="backfill of a partitioned archive: stamp each file with the end of its "
+    "date=/hour= partition (never before a file already loaded, never after now); "
+    "not with --loaded-at",
+)
+@db_option
+@project_dir_option
+def load_command(
+    landing: Path | None,
+    loaded_at: datetime | None,
+    from_partition: bool,
+    db: Path | None,
+    project_dir: Path | None,
+) -> int:
+    """Append new landing files to the raw log: each line verbatim, each file once."""
+    if loaded_at is not None and from_partition:
+        raise click.UsageError("--from-partition is not allowed with --loaded-at")
+    where = locate(project_dir, db, landing)
     started = time.perf_counter()
     summary = load(
-        args.landing, args.db, loaded_at=args.loaded_at, from_partition=args.from_partition
+        where.landing, where.database, loaded_at=loaded_at, from_partition=from_partition
     )
     console.print(
         f"loaded {summary.lines_loaded:,} lines from {summary.files_loaded:,} new files "
-        f"({summary.files_skipped:,} already loaded) into {args.db} "
+        f"({summary.files_skipped:,} already loaded) into {where.database} "
         f"in {time.perf_counter() - started:.1f} s"
     )
     return _report_load(summary)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from shoplog.generate import generate
+@cli.command("run", short_help="main job: sample (if none), load, dbt build, dbt docs, summary")
+@landing_option
+@project_dir_option
+@db_option
+@click.option(
+    "--wall-clock",
+    is_flag=True,
+    help="stamp new files with the time of this run (default: the end of each file's "
+    "date=/hour= partition, a backfill of the sample archive, so as_of demos work)",
+)
+def run_command(
+    landing: Path | None, project_dir: Path | None, db: Path | None, wall_clock: bool
+) -> int:
+    """The main job: generate the default sample if the landing folder is empty, load it,
+    dbt build, dbt docs generate, and print a summary."""
+    where = locate(project_dir, db, landing)
+    return _main_job(where, wall_clock)
 
-    project_dir = find_project_dir(args.project_dir)
-    args.db = args.db or project_dir / DEFAULT_DB
+
+def _main_job(where: Locations, wall_clock: bool) -> int:
     timings: dict[str, float] = {}
-    landing = args.landing or project_dir / DEFAULT_LANDING
+    project, database, landing = where.project_dir, where.database, where.landing
     if not landing.exists() or not discover(landing):
-        from shoplog.generate import Faults
+        from shoplog.generate import generate as generate_log
 
         console.print(f"no landing files in {landing}: generating the default sample")
         started = time.perf_counter()
-        generate(out=landing, faults=Faults(**DEFAULT_SAMPLE_FAULTS), **DEFAULT_SAMPLE)
+        generate_log(out=landing, faults=_faults(DEFAULT_SAMPLE_FAULTS), **DEFAULT_SAMPLE)
         timings["generate"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    loaded = load(landing, args.db, from_partition=not args.wall_clock)
+    loaded = load(landing, database, from_partition=not wall_clock)
     timings["load"] = time.perf_counter() - started
     console.print(f"loaded {loaded.lines_loaded:,} new lines from {loaded.files_loaded:,} files")
     load_status = _report_load(loaded)
 
     started = time.perf_counter()
-    built = run_dbt(["build"], project_dir, args.db)
+    built = run_dbt(["build"], project, database)
     timings["dbt build"] = time.perf_counter() - started
     if not built.success:
         for failure in built.failures:
@@ -243,26 +302,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
 
     started = time.perf_counter()
-    docs = run_dbt(["docs", "generate", "--static"], project_dir, args.db, quiet=True)
+    docs = run_dbt(["docs", "generate", "--static"], project, database, quiet=True)
     timings["dbt docs"] = time.perf_counter() - started
     if not docs.success:
         console.print("[red bold]dbt docs generate failed")
         return 1
 
     print_summary(
-        layer_row_counts(args.db),
-        quarantine_counts(args.db),
+        layer_row_counts(database),
+        quarantine_counts(database),
         built,
         timings,
-        docs_path=project_dir / "target" / "static_index.html",
+        docs_path=(docs.target_path or project / "target") / "static_index.html",
     )
     return load_status
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
+@cli.command(short_help="run the Great Expectations suite on the feature mart")
+@db_option
+@project_dir_option
+def validate(db: Path | None, project_dir: Path | None) -> int:
+    """Run the Great Expectations suite on features.feat_person_daily; exit 1 if it fails."""
     from shoplog.validate import validate_features
 
-    outcome = validate_features(args.db)
+    outcome = validate_features(locate(project_dir, db).database)
     for kind, column, ok in outcome.results:
         mark = "[green]pass" if ok else "[red]FAIL"
         console.print(f"{mark}[/] {kind} {column}")
@@ -271,18 +334,44 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if outcome.success else 1
 
 
-def cmd_reconcile(args: argparse.Namespace) -> int:
-    from shoplog.report import print_reconciliation, reconcile
+@cli.command(short_help="lines landed / raw / staged / quarantined / duplicates per source and day")
+@_path_option(
+    "--landing", "also count the landed lines of this folder (default: the manifest's counts)"
+)
+@db_option
+@project_dir_option
+def reconcile(landing: Path | None, db: Path | None, project_dir: Path | None) -> int:
+    """Lines landed / raw / staged / quarantined / duplicates per source and day; exit 1 when
+    they do not balance."""
+    from shoplog.report import print_reconciliation
+    from shoplog.report import reconcile as reconcile_rows
 
-    rows = reconcile(args.db, args.landing)
+    where = locate(project_dir, db, landing)
+    rows = reconcile_rows(where.database, where.landing if landing else None)
     return 0 if print_reconciliation(rows) else 1
 
 
-def cmd_replay_check(args: argparse.Namespace) -> int:
+@cli.command(
+    "replay-check",
+    short_help="incremental runs over batches vs a full refresh, and snapshots vs their replay",
+)
+@landing_option
+@click.option("--batches", type=int, default=4, show_default=True)
+@_path_option("--workdir", f"scratch folder, emptied first (default: <project>/{DEFAULT_WORKDIR})")
+@project_dir_option
+def replay_check_command(
+    landing: Path | None, batches: int, workdir: Path | None, project_dir: Path | None
+) -> int:
+    """Deliver the landing folder in batches, building after each; compare every model with a
+    full refresh and the snapshots with their replay. Exit 1 on a difference."""
     from shoplog.replay import replay_check
 
+    where = locate(project_dir, landing=landing)
     verdicts = replay_check(
-        args.landing, args.workdir, args.batches, find_project_dir(args.project_dir)
+        where.landing,
+        where.under_project(workdir, DEFAULT_WORKDIR),
+        batches,
+        where.project_dir,
     )
     for verdict in verdicts:
         mark = "[green]same" if verdict.same else "[red bold]DIFFERENT"
@@ -294,50 +383,64 @@ def cmd_replay_check(args: argparse.Namespace) -> int:
     return 1 if differing else 0
 
 
-def cmd_replay(args: argparse.Namespace) -> int:
+@cli.command(
+    "replay", short_help="rebuild the snapshots into an empty database from the raw log alone"
+)
+@_path_option("--out", "the new (empty) DuckDB file", required=True)
+@project_dir_option
+@db_option
+def replay_command(out: Path, project_dir: Path | None, db: Path | None) -> int:
+    """Rebuild the snapshots of the database into the empty OUT from its raw log alone."""
     from shoplog.replay import replay, snapshot_rows
 
-    steps = replay(args.db, args.out, find_project_dir(args.project_dir), quiet=False)
-    console.print(f"replayed {len(steps)} load(s) into {args.out}")
-    for name, (rows, _digest) in snapshot_rows(args.out).items():
+    where = locate(project_dir, db)
+    steps = replay(where.database, out, where.project_dir, quiet=False)
+    console.print(f"replayed {len(steps)} load(s) into {out}")
+    for name, (rows, _digest) in snapshot_rows(out).items():
         console.print(f"{name}: {rows:,} rows")
     return 0
 
 
-def cmd_er_report(args: argparse.Namespace) -> int:
+@cli.command(
+    "er-report", short_help="entity resolution accuracy against the generator's ground truth"
+)
+@_path_option("--truth", "the landing's _truth directory", required=True)
+@db_option
+@project_dir_option
+def er_report_command(truth: Path, db: Path | None, project_dir: Path | None) -> int:
+    """Entity resolution accuracy (pairwise precision, recall, F1; payment matches) as JSON."""
     import json
 
     from shoplog.er_report import er_report
+    from shoplog.keys import project_key
 
-    console.print_json(json.dumps(er_report(args.db, args.truth)))
+    where = locate(project_dir, db)
+    key = project_key(where.project_dir_if_any)
+    console.print_json(json.dumps(er_report(where.database, truth, key=key)))
     return 0
 
 
-COMMANDS = {
-    "generate": cmd_generate,
-    "load": cmd_load,
-    "run": cmd_run,
-    "validate": cmd_validate,
-    "er-report": cmd_er_report,
-    "reconcile": cmd_reconcile,
-    "replay-check": cmd_replay_check,
-    "replay": cmd_replay,
-}
-
-
-def _exit_on_sigterm(signum, frame) -> None:
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     # SIGTERM unwinds like Ctrl-C, so clean-up (a half-written replay, a running dbt) happens
     raise SystemExit(128 + signum)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    args = build_parser().parse_args(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        return COMMANDS[args.command](args)
+        with cli.make_context("shoplog", args) as ctx:
+            code = cli.invoke(ctx)
+    except click.exceptions.Exit as done:  # --help
+        return done.exit_code
+    except click.ClickException as error:  # a usage error: exit 2, as argparse did
+        error.show()
+        return error.exit_code
     except (LoadError, BuildError, ValueError) as exc:
         console.print(f"[red bold]error:[/] {exc}")
         return 2
+    return int(code)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
+from duckdb import DuckDBPyConnection
 
 from shoplog.keys import hmac_pads, read_key
 
@@ -21,14 +22,14 @@ class Plugin(BasePlugin):
         key_file = plugin_config.get("key_file")
         self._pads = hmac_pads(read_key(Path(key_file) if key_file else None))
 
-    def configure_connection(self, conn) -> None:
+    def configure_connection(self, conn: DuckDBPyConnection) -> None:
         self._set_key(conn)
 
-    def configure_cursor(self, cursor) -> None:
+    def configure_cursor(self, cursor: DuckDBPyConnection) -> None:
         # dbt runs each model on a cursor, a connection of its own: variables do not carry over
         self._set_key(cursor)
 
-    def _set_key(self, conn) -> None:
+    def _set_key(self, conn: DuckDBPyConnection) -> None:
         inner, outer = self._pads
         conn.execute("set variable shoplog_hmac_inner = ?", [inner])
         conn.execute("set variable shoplog_hmac_outer = ?", [outer])

@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Hashable, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -54,7 +56,7 @@ def _ratio(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else 1.0
 
 
-def pairwise_scores(assignments: list[tuple[str, str]]) -> dict[str, float | int]:
+def pairwise_scores(assignments: Sequence[tuple[Hashable, Hashable]]) -> dict[str, float | int]:
     """Pairwise precision/recall/F1 of ``(predicted_cluster, true_cluster)`` per item."""
     cells = Counter(assignments)
     predicted = Counter(p for p, _ in assignments)
@@ -76,7 +78,7 @@ def pairwise_scores(assignments: list[tuple[str, str]]) -> dict[str, float | int
     }
 
 
-def _find(parent: dict, item: tuple) -> tuple:
+def _find(parent: dict[tuple[str, str], tuple[str, str]], item: tuple[str, str]) -> tuple[str, str]:
     root = item
     while parent.setdefault(root, root) != root:
         root = parent[root]
@@ -112,9 +114,11 @@ def _truth_key(identifier_type: str, value: str, key: bytes) -> tuple[str, str]:
     return mapped, value
 
 
-def er_report(database: Path, truth_dir: Path) -> dict:
-    """Score the identity layer of ``database`` against the truth CSVs in ``truth_dir``."""
-    key = project_key()
+def er_report(database: Path, truth_dir: Path, key: bytes | None = None) -> dict[str, Any]:
+    """Score the identity layer of ``database`` against the truth CSVs in ``truth_dir``; truth
+    emails are pseudonymised with ``key`` (default: the key of the project this process runs
+    in)."""
+    key = key if key is not None else project_key()
     truth_person = {
         _truth_key(row["identifier_type"], row["identifier_value"], key): row["person_id"]
         for row in _read_csv(truth_dir / "identifiers.csv")
@@ -123,8 +127,10 @@ def er_report(database: Path, truth_dir: Path) -> dict:
     shared_path = truth_dir / "shared_anonymous_ids.csv"
     if shared_path.exists():
         for row in _read_csv(shared_path):
-            key = ("anonymous_id", row["anonymous_id"])
-            shared_owners.setdefault(key, set()).update((row["person_id"], row["other_person_id"]))
+            shared = ("anonymous_id", row["anonymous_id"])
+            shared_owners.setdefault(shared, set()).update(
+                (row["person_id"], row["other_person_id"])
+            )
     truth_payments = {
         row["payment_id"]: row["order_id"] for row in _read_csv(truth_dir / "payments.csv")
     }
@@ -151,27 +157,31 @@ def er_report(database: Path, truth_dir: Path) -> dict:
             f"from {schema}.int_identity__payment_order_matches where payment_id is not null"
         ).fetchall()
 
-    predicted = {(t, v): key for t, v, key in person_map}
+    predicted: dict[tuple[str, str], str] = {(t, v): person for t, v, person in person_map}
     clusters_of: dict[str, set[str]] = {}
-    for key, person_id in truth_person.items():
-        if key not in shared_owners and key in predicted:
-            clusters_of.setdefault(person_id, set()).add(predicted[key])
+    for identifier, person_id in truth_person.items():
+        if identifier not in shared_owners and identifier in predicted:
+            clusters_of.setdefault(person_id, set()).add(predicted[identifier])
     mapped_to_owner = 0
-    for key, owners in shared_owners.items():
-        agreeing = sorted(o for o in owners if predicted.get(key) in clusters_of.get(o, ()))
+    for identifier, owners in shared_owners.items():
+        agreeing = sorted(
+            o for o in owners if predicted.get(identifier) in clusters_of.get(o, set())
+        )
         if agreeing:
-            truth_person[key] = agreeing[0]
+            truth_person[identifier] = agreeing[0]
             mapped_to_owner += 1
     resolvable = _resolvable_clusters(truth_person, links)
-    assignments, resolvable_assignments, by_type = [], [], Counter()
+    assignments: list[tuple[str, str]] = []
+    resolvable_assignments: list[tuple[str, tuple[str, str]]] = []
+    by_type: Counter[str] = Counter()
     for identifier_type, value, person_key in person_map:
-        person_id = truth_person.get((identifier_type, value))
-        if person_id is not None:
-            assignments.append((person_key, person_id))
+        truth_id = truth_person.get((identifier_type, value))
+        if truth_id is not None:
+            assignments.append((person_key, truth_id))
             resolvable_assignments.append((person_key, resolvable[(identifier_type, value)]))
             by_type[identifier_type] += 1
-    clusters = pairwise_scores(assignments)
-    ceiling = pairwise_scores([(resolvable[key], person) for key, person in truth_person.items()])
+    clusters: dict[str, Any] = dict(pairwise_scores(assignments))
+    ceiling = pairwise_scores([(resolvable[i], person) for i, person in truth_person.items()])
     clusters["recall_ceiling"] = ceiling["recall"]
     clusters["identifiers_in_map"] = len(person_map)
     clusters["identifiers_in_truth"] = len(truth_person)

@@ -72,14 +72,16 @@ def read_key(path: Path | None = None) -> bytes:
     return text.encode("utf-8")
 
 
-def project_key() -> bytes:
-    """The key as dbt sees it from the project this process runs in (the environment, else the
-    project's key file)."""
-    from shoplog.build import BuildError, find_project_dir
+def project_key(project_dir: Path | None = None) -> bytes:
+    """The key as dbt sees it in ``project_dir`` (default: the project this process runs in):
+    the environment, else the project's key file."""
+    if os.environ.get(KEY_ENV):
+        return read_key()
+    from shoplog.locations import ProjectNotFoundError, find_project_dir
 
     try:
-        return read_key(key_file(find_project_dir()))
-    except BuildError:
+        return read_key(key_file(project_dir or find_project_dir()))
+    except ProjectNotFoundError:
         return read_key()
 
 

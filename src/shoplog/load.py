@@ -106,7 +106,7 @@ def _recognised(name: str) -> bool:
 
 
 def _walk(landing: Path) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(landing):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(("_", ".")))
         found.extend(Path(dirpath) / name for name in filenames if not name.startswith(("_", ".")))
@@ -309,11 +309,12 @@ def load(
         try:
             _record_rejections(con, landing, summary.rejected, now)
             if new:
-                summary.load_id = con.execute(
+                load_id: int = con.execute(
                     "select coalesce(max(load_id), 0) + 1 from raw.load_manifest"
                 ).fetchall()[0][0]
+                summary.load_id = load_id
                 summary.loaded_at = max(f.loaded_at for f in new)
-                manifest = _append_files(con, new, summary, progress)
+                manifest = _append_files(con, new, summary, load_id, progress)
                 con.executemany(
                     "insert into raw.load_manifest (load_id, file_path, file_sha256, file_bytes, "
                     "line_count, loaded_at, content_sha256, ends_with_newline) "
@@ -364,9 +365,10 @@ def _append_files(
     con: duckdb.DuckDBPyConnection,
     new: list[_NewFile],
     summary: LoadSummary,
+    load_id: int,
     progress: bool,
 ) -> list[tuple]:
-    """Append the new files' lines in chunks; return their manifest rows."""
+    """Append the new files' lines in chunks as load ``load_id``; return their manifest rows."""
     manifest: list[tuple] = []
     paths: list[str] = []
     numbers: list[int] = []
@@ -381,7 +383,7 @@ def _append_files(
             stamps.extend([file.loaded_at] * count)
             manifest.append(
                 (
-                    summary.load_id,
+                    load_id,
                     file.rel,
                     file.digest,
                     file.size,
@@ -395,11 +397,11 @@ def _append_files(
             summary.files_loaded += 1
             summary.lines_loaded += count
             if len(lines) >= _CHUNK_ROWS:
-                _append(con, _frame(summary.load_id, paths, numbers, lines, stamps))
+                _append(con, _frame(load_id, paths, numbers, lines, stamps))
                 paths, numbers, lines, stamps = [], [], [], []
             advance(1)
     if lines:
-        _append(con, _frame(summary.load_id, paths, numbers, lines, stamps))
+        _append(con, _frame(load_id, paths, numbers, lines, stamps))
     return manifest
 
 

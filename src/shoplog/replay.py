@@ -51,14 +51,19 @@ def table_hashes(database: Path, schemas: tuple[str, ...]) -> dict[str, tuple[in
             "where table_type = 'BASE TABLE' and table_schema in "
             f"({', '.join(repr(s) for s in schemas)}) order by 1, 2"
         ).fetchall()
-        hashes = {}
-        for schema, table in tables:
-            rows, digest = con.execute(
-                "select count(*), coalesce(md5(string_agg(row_hash, '' order by row_hash)), '') "
-                f'from (select md5(cast(t as varchar)) as row_hash from "{schema}"."{table}" as t)'
-            ).fetchone()
-            hashes[f"{schema}.{table}"] = (rows, digest)
-    return hashes
+        return {
+            f"{schema}.{table}": _content_hash(con, f'"{schema}"."{table}"')
+            for schema, table in tables
+        }
+
+
+def _content_hash(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:
+    """(rows, order-independent content hash) of ``relation`` (a table or a subquery)."""
+    rows, digest = con.execute(
+        "select count(*), coalesce(md5(string_agg(row_hash, '' order by row_hash)), '') "
+        f"from (select md5(cast(t as varchar)) as row_hash from {relation} as t)"
+    ).fetchall()[0]
+    return int(rows), str(digest)
 
 
 def snapshot_rows(database: Path) -> dict[str, tuple[int, str]]:
@@ -68,15 +73,14 @@ def snapshot_rows(database: Path) -> dict[str, tuple[int, str]]:
             "select table_name from information_schema.tables where table_schema = ? order by 1",
             [SNAPSHOT_SCHEMA],
         ).fetchall()
-        hashes = {}
-        for (table,) in tables:
-            rows, digest = con.execute(
-                "select count(*), coalesce(md5(string_agg(row_hash, '' order by row_hash)), '') "
-                "from (select md5(cast(t as varchar)) as row_hash from (select * exclude "
-                f'(dbt_scd_id, dbt_updated_at) from "{SNAPSHOT_SCHEMA}"."{table}") as t)'
-            ).fetchone()
-            hashes[f"{SNAPSHOT_SCHEMA}.{table}"] = (rows, digest)
-    return hashes
+        return {
+            f"{SNAPSHOT_SCHEMA}.{table}": _content_hash(
+                con,
+                "(select * exclude (dbt_scd_id, dbt_updated_at) "
+                f'from "{SNAPSHOT_SCHEMA}"."{table}")',
+            )
+            for (table,) in tables
+        }
 
 
 def compare(left: dict[str, tuple[int, str]], right: dict[str, tuple[int, str]]) -> list[Verdict]:

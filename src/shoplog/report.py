@@ -25,7 +25,7 @@ def layer_row_counts(database: Path) -> list[tuple[str, str, int]]:
         ).fetchall()
         rows = []
         for schema, table in tables:
-            count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
             rows.append((schema, table, count))
     return sorted(rows, key=lambda row: (LAYERS.index(row[0]), row[1]))
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    from great_expectations import ExpectationSuite
+    from great_expectations.core import ExpectationValidationResult
 
 FEATURE_TABLE = "features.feat_person_daily"
 
@@ -33,9 +39,10 @@ class ValidationOutcome:
     results: list[tuple[str, str, bool]]
 
 
-def feature_suite(gx):  # noqa: ANN001 - the great_expectations module, imported lazily
-    """The expectations a training pipeline relies on, for ``feat_person_daily``."""
-    suite = gx.ExpectationSuite(name="feat_person_daily")
+def feature_suite(gx: ModuleType) -> ExpectationSuite:
+    """The expectations a training pipeline relies on, for ``feat_person_daily``; ``gx`` is the
+    great_expectations module, imported lazily (it is slow to import)."""
+    suite: ExpectationSuite = gx.ExpectationSuite(name="feat_person_daily")
     expect = gx.expectations
     suite.add_expectation(expect.ExpectTableRowCountToBeBetween(min_value=1))
     suite.add_expectation(expect.ExpectColumnValuesToBeUnique(column="person_day_key"))
@@ -80,16 +87,14 @@ def validate_features(database: Path) -> ValidationOutcome:
         gx.ValidationDefinition(name="feat_person_daily", data=batch, suite=suite)
     )
     result = definition.run(batch_parameters={"dataframe": frame}, result_format="BASIC")
-    lines = [
-        (
-            r.expectation_config.type,
-            str(
-                r.expectation_config.kwargs.get("column")
-                or r.expectation_config.kwargs.get("column_list")
-                or ""
-            ),
-            bool(r.success),
-        )
-        for r in result.results
-    ]
+    lines = [_line(r) for r in result.results]
     return ValidationOutcome(success=bool(result.success), rows=len(frame), results=lines)
+
+
+def _line(result: ExpectationValidationResult) -> tuple[str, str, bool]:
+    """(expectation type, column or columns, passed) of one expectation's result."""
+    config = result.expectation_config
+    if config is None:  # only results made by hand have none; a suite's run always sets it
+        return ("expectation", "", bool(result.success))
+    column = config.kwargs.get("column") or config.kwargs.get("column_list") or ""
+    return (config.type, str(column), bool(result.success))
