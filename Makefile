@@ -6,7 +6,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint pytest build docs bench clean
+.PHONY: help setup run test lint pytest unit build docs bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -28,7 +28,7 @@ setup: $(BIN)/shoplog profiles.yml ## create .venv from the lock file, profiles.
 run: setup ## main job: sample log (if none), load, dbt build, dbt docs, summary
 	$(BIN)/shoplog run
 
-test: setup lint pytest ## every check: ruff, mypy, sqlfluff, pytest (generator, loader, dbt end to end, GX)
+test: setup lint pytest ## every check: ruff, mypy, sqlfluff, pytest (generator, loader, dbt end to end, dbt unit tests, GX)
 
 lint: setup ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check src tests scripts
@@ -40,8 +40,11 @@ lint: setup ## ruff, mypy and sqlfluff
 pytest: setup ## the pytest suite
 	$(BIN)/pytest
 
-build: setup ## dbt build on the loaded log (after `shoplog load`)
-	$(BIN)/dbt build
+unit: setup ## only the dbt unit tests (`unit_tests:` in the models' yml), on empty parent tables
+	$(BIN)/pytest tests/python/test_unit_tests.py
+
+build: setup ## dbt build on the loaded log (after `shoplog load`), without the unit tests
+	$(BIN)/dbt build --exclude-resource-type unit_test
 
 docs: setup ## dbt docs generate (target/index.html and target/static_index.html)
 	$(BIN)/dbt docs generate --static

@@ -18,6 +18,9 @@ from shoplog.load import load
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+#: The dbt unit tests run once, in test_unit_tests.py; every other build of the suite leaves them
+#: out (they would add about a minute to each).
+os.environ["DBT_EXCLUDE_RESOURCE_TYPES"] = "unit_test"
 #: The pseudonymisation key of every build the tests make (never a real deployment's key).
 TEST_KEY = "test-only-pseudonym-key"
 os.environ["SHOPLOG_PSEUDONYM_KEY"] = TEST_KEY
