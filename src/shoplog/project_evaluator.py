@@ -36,9 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import subprocess
 import sys
 import tempfile
 import tomllib
@@ -869,36 +867,24 @@ def reconcile(violations: Iterable[Violation], waivers: Sequence[Waiver]) -> Out
 
 
 def parse_manifest(project_dir: Path, target_path: Path | None = None) -> dict[str, Any]:
-    """Run ``dbt parse`` on the project into ``target_path`` (a temporary folder by default, so
-    the project's ``target/`` is left alone) and return the manifest. Parsing opens no database:
-    the profile's variables get placeholders when they are unset."""
-    from shoplog.build import dbt_executable, ensure_profiles
+    """Run ``dbt parse`` on the project (through :func:`shoplog.build.run_dbt`, the one seam to
+    dbt) into ``target_path`` (a temporary folder by default, so the project's ``target/`` is
+    left alone) and return the manifest. Parsing opens no database."""
+    from shoplog.build import run_dbt
 
     project_dir = project_dir.resolve()
-    ensure_profiles(project_dir)
     with tempfile.TemporaryDirectory(prefix="shoplog-evaluator-") as scratch:
         target = target_path or Path(scratch) / "target"
-        env = dict(os.environ)
-        env.setdefault("SHOPLOG_DB", str(Path(scratch) / "parse-only.duckdb"))
-        env.setdefault("SHOPLOG_PSEUDONYM_KEY", "parse-only")
-        env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-        command = [
-            dbt_executable(),
-            "--quiet",
-            "parse",
-            "--no-partial-parse",
-            "--target-path",
-            str(target),
-            "--project-dir",
-            str(project_dir),
-            "--profiles-dir",
-            str(project_dir),
-        ]
-        result = subprocess.run(
-            command, cwd=project_dir, env=env, capture_output=True, text=True, check=False
+        outcome = run_dbt(
+            ["parse", "--no-partial-parse"],
+            project_dir,
+            Path(scratch) / "parse-only.duckdb",
+            quiet=True,
+            target_path=target,
+            log_path=Path(scratch) / "logs",
         )
-        if result.returncode != 0:
-            raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
+        if not outcome.success:
+            raise RuntimeError(f"dbt parse failed: {outcome.failures}")
         manifest: dict[str, Any] = json.loads((target / "manifest.json").read_text())
     return manifest
 
