@@ -62,7 +62,7 @@ def test_two_builds_in_one_process_with_a_load_between(tmp_path: Path) -> None:
     ]
     environ, cwd = dict(os.environ), Path.cwd()
 
-    build = ["build", "--select", "+stg_raw__events", "--indirect-selection", "cautious"]
+    build = ["build", "--select", "+base_raw__lines", "--indirect-selection", "cautious"]
 
     load(write_landing(landing, events[:2]), database, progress=False, from_partition=True)
     _run(build, database, tmp_path)
@@ -70,7 +70,7 @@ def test_two_builds_in_one_process_with_a_load_between(tmp_path: Path) -> None:
     load(write_landing(landing, events[2:]), database, progress=False, from_partition=True)
     _run(build, database, tmp_path)
 
-    assert query(database, "select count(*) from staging.stg_raw__events") == [(4,)]
+    assert query(database, "select count(*) from staging.base_raw__lines") == [(4,)]
     assert dict(os.environ) == environ  # SHOPLOG_DB and the key file were set for dbt only
     assert Path.cwd() == cwd
 
