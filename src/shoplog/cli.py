@@ -421,6 +421,18 @@ def er_report_command(truth: Path, db: Path | None, project_dir: Path | None) ->
     return 0
 
 
+@cli.command(short_help="dbt-project-evaluator's rules over the project, with its waivers")
+@click.option("--json", "as_json", is_flag=True, help="print the violations as JSON")
+@project_dir_option
+def evaluate(as_json: bool, project_dir: Path | None) -> int:
+    """dbt-project-evaluator's rules (re-implemented) over the project's manifest; exit 1 when a
+    violation is not waived in tests/project_evaluator_waivers.toml or a waiver is stale."""
+    from shoplog.project_evaluator import main as evaluate_project
+
+    args = ["--project-dir", str(locate(project_dir).project_dir)]
+    return evaluate_project([*args, "--json"] if as_json else args)
+
+
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     # SIGTERM unwinds like Ctrl-C, so clean-up (a half-written replay, a running dbt) happens
     raise SystemExit(128 + signum)

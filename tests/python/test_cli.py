@@ -36,6 +36,7 @@ OPTIONS = {
     "replay-check": ["--landing", "--batches", "--workdir", "--project-dir"],
     "replay": ["--out", "--project-dir", "--db"],
     "er-report": ["--truth", "--db", "--project-dir"],
+    "evaluate": ["--json", "--project-dir"],
 }
 
 
