@@ -86,7 +86,11 @@ def run_dbt(
         command += ["--target", target]
     if quiet:
         command = ["--quiet", *command]
-    target_path = args[args.index("--target-path") + 1] if "--target-path" in args else "target"
+    target_path = (
+        args[args.index("--target-path") + 1]
+        if "--target-path" in args
+        else os.environ.get("DBT_TARGET_PATH") or "target"
+    )
     results_path = project_dir / target_path / "run_results.json"
     results_path.unlink(missing_ok=True)
     process = subprocess.Popen([dbt_executable(), *command], cwd=project_dir)

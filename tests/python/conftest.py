@@ -44,6 +44,24 @@ SMALL_FAULTS = Faults(
 )
 
 
+#: Added to the builds of tests that are not about dbt's unit tests: those do not read the log,
+#: so the session build (``built_db``) runs them once and no other build repeats them.
+NO_UNIT_TESTS = ["--exclude", "resource_type:unit_test"]
+
+#: Tests that read ``built_db`` run in one pytest-xdist worker (``--dist loadgroup``), so the
+#: session build is made once, not once per worker.
+BUILT_DB = pytest.mark.xdist_group("built_db")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_paths_of_this_worker(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test process (each pytest-xdist worker) gets its own dbt target and log folders:
+    two dbt runs in one project folder would otherwise share target/ (run_results.json, the
+    manifest, partial_parse.msgpack) and logs/. A build that names --target-path keeps it."""
+    os.environ["DBT_TARGET_PATH"] = str(tmp_path_factory.mktemp("dbt_target"))
+    os.environ["DBT_LOG_PATH"] = str(tmp_path_factory.mktemp("dbt_logs"))
+
+
 @pytest.fixture(scope="session")
 def small_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("landing")

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from shoplog.build import run_dbt
 
-from .conftest import PROJECT_DIR
+from .conftest import BUILT_DB, PROJECT_DIR
 
 
+@BUILT_DB
 def test_every_model_seed_snapshot_and_column_is_described(built_db: Path, tmp_path: Path) -> None:
     target = tmp_path / "docs_target"
     outcome = run_dbt(
