@@ -35,10 +35,12 @@ lint: setup ## ruff, mypy and sqlfluff
 	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/mypy
 	SHOPLOG_DB=$(CURDIR)/data/lint.duckdb SHOPLOG_PSEUDONYM_KEY=lint-only \
-		$(BIN)/sqlfluff lint models tests/singular snapshots
+		$(BIN)/sqlfluff lint --processes 2 models tests/singular snapshots
 
+# Two workers (the machine's cores); tests that read one built fixture share a worker
+# (`xdist_group` marks), and each worker has its own dbt target and log paths (conftest.py).
 pytest: setup ## the pytest suite
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=15
 
 unit: setup ## only the dbt unit tests (`unit_tests:` in the models' yml), on empty parent tables
 	$(BIN)/pytest tests/python/test_unit_tests.py

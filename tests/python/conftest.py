@@ -6,6 +6,7 @@ import json
 import os
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -45,6 +46,24 @@ SMALL_FAULTS = Faults(
     unknown_type_rate=0.005,
     v2_rate=0.2,
 )
+
+
+#: Added to the builds of tests that are not about dbt's unit tests: those do not read the log,
+#: so the session build (``built_db``) runs them once and no other build repeats them.
+NO_UNIT_TESTS = ["--exclude", "resource_type:unit_test"]
+
+#: Tests that read ``built_db`` run in one pytest-xdist worker (``--dist loadgroup``), so the
+#: session build is made once, not once per worker.
+BUILT_DB = pytest.mark.xdist_group("built_db")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_paths_of_this_worker(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test process (each pytest-xdist worker) gets its own dbt target and log folders:
+    two dbt runs in one project folder would otherwise share target/ (run_results.json, the
+    manifest, partial_parse.msgpack) and logs/. A build that names --target-path keeps it."""
+    os.environ["DBT_TARGET_PATH"] = str(tmp_path_factory.mktemp("dbt_target"))
+    os.environ["DBT_LOG_PATH"] = str(tmp_path_factory.mktemp("dbt_logs"))
 
 
 @pytest.fixture(scope="session")
@@ -124,3 +143,11 @@ def load_as_received(events: list[dict], root: Path, database: Path) -> None:
             path.write_text(json.dumps(event) + "\n")
         moment = datetime.fromisoformat(received.replace("Z", "+00:00")).replace(tzinfo=None)
         load(landing, database, progress=False, loaded_at=moment)
+
+
+@pytest.fixture(scope="session")
+def manifest() -> dict[str, Any]:
+    """The project's manifest: one `dbt parse` into a temporary target path, per worker."""
+    from shoplog.project_evaluator import parse_manifest
+
+    return parse_manifest(PROJECT_DIR)

@@ -15,7 +15,7 @@ import pytest
 from shoplog.build import run_dbt
 from shoplog.load import load
 
-from .conftest import PROJECT_DIR, make_event, query, write_landing
+from .conftest import BUILT_DB, PROJECT_DIR, make_event, query, write_landing
 
 
 def _run(args: list[str], database: Path, tmp_path: Path) -> None:
@@ -76,6 +76,7 @@ def test_two_builds_in_one_process_with_a_load_between(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
+@BUILT_DB
 def test_sigterm_stops_dbt_and_replay_leaves_nothing_behind(built_db: Path, tmp_path: Path) -> None:
     out, logs = tmp_path / "replayed" / "new.duckdb", tmp_path / "logs"
     replaying = subprocess.Popen(

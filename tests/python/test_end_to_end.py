@@ -8,7 +8,10 @@ import pandas as pd
 
 from shoplog.validate import validate_features
 
-from .conftest import query
+from .conftest import BUILT_DB, query
+
+#: Every test here reads the session build.
+pytestmark = BUILT_DB
 
 
 def test_dbt_build_passes_and_every_layer_has_rows(built_db: Path) -> None:

@@ -15,6 +15,9 @@ import pytest
 
 from shoplog.generate import Faults, GenerateSummary, generate
 
+#: The module's generated runs are shared fixtures: one pytest-xdist worker runs the module.
+pytestmark = pytest.mark.xdist_group("generate")
+
 START = date(2026, 1, 5)
 DAYS = 10
 USERS = 200

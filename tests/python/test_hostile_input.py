@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from shoplog.load import load
 from shoplog.replay import table_hashes
 
-from .conftest import query
+from .conftest import BUILT_DB, query
 from .hostile import MUTATIONS, conforming_event, dumps, iso
 from .test_log_guarantees import build
 
@@ -173,6 +173,7 @@ def test_no_line_can_fail_the_build_and_every_line_is_classified(tmp_path_factor
     assert table_hashes(database, KNOWLEDGE_SCHEMAS) == before
 
 
+@BUILT_DB
 def test_as_of_is_converted_to_utc_or_refused_before_it_reaches_sql(
     built_db: Path, tmp_path: Path
 ) -> None:

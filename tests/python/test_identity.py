@@ -20,7 +20,15 @@ from shoplog.er_report import er_report, pairwise_scores
 from shoplog.generate import generate
 from shoplog.load import load
 
-from .conftest import PROJECT_DIR, load_as_received, make_event, person_key, pseudonym, query
+from .conftest import (
+    NO_UNIT_TESTS,
+    PROJECT_DIR,
+    load_as_received,
+    make_event,
+    person_key,
+    pseudonym,
+    query,
+)
 
 IDENTITY_SELECTION = [
     "--select",
@@ -31,8 +39,13 @@ IDENTITY_SELECTION = [
 ]
 
 
+#: Tests that read one module fixture run in one pytest-xdist worker (``--dist loadgroup``).
+SAMPLE = pytest.mark.xdist_group("identity_sample")
+HAND_BUILT = pytest.mark.xdist_group("identity_hand")
+
+
 def _build(database: Path, target_path: Path, selection: list[str] | None = None) -> None:
-    args = ["build", "--target-path", str(target_path), *(selection or [])]
+    args = ["build", "--target-path", str(target_path), *(selection or []), *NO_UNIT_TESTS]
     outcome = run_dbt(args, PROJECT_DIR, database, quiet=True)
     assert outcome.success, outcome.failures
 
@@ -67,6 +80,7 @@ def test_pairwise_scores_count_pairs_from_the_contingency_table() -> None:
     )
 
 
+@SAMPLE
 def test_person_clusters_and_payment_matches_meet_the_bar(
     default_sample: tuple[Path, Path],
 ) -> None:
@@ -88,6 +102,7 @@ def test_person_clusters_and_payment_matches_meet_the_bar(
     assert payments["recall"] >= 0.99
 
 
+@SAMPLE
 def test_propagation_converged_and_keys_are_unique(default_sample: tuple[Path, Path]) -> None:
     database, _truth = default_sample
     assert query(
@@ -226,6 +241,7 @@ def _key(identifier_type: str, value: str) -> str:
     return person_key(identifier_type, value)
 
 
+@HAND_BUILT
 def test_shared_device_is_not_used_to_merge(hand_built: Path) -> None:
     shared_key, method = _person(hand_built, "anonymous_id", "a_shared")
     one, _ = _person(hand_built, "user_id", "u_1")
@@ -237,6 +253,7 @@ def test_shared_device_is_not_used_to_merge(hand_built: Path) -> None:
     assert _person(hand_built, "email_hash", email_two)[0] == two
 
 
+@HAND_BUILT
 def test_a_device_linked_to_a_second_email_merges_nothing_from_then_on(hand_built: Path) -> None:
     five, _ = _person(hand_built, "user_id", "u_5")
     family, method = _person(hand_built, "anonymous_id", "a_family")
@@ -246,6 +263,7 @@ def test_a_device_linked_to_a_second_email_merges_nothing_from_then_on(hand_buil
     assert six == _key("email_hash", pseudonym("six@x.com")) != five
 
 
+@HAND_BUILT
 def test_transitive_merge_keeps_the_oldest_key_and_records_the_merge(hand_built: Path) -> None:
     guest_email = pseudonym("guest@x.com")
     members = [
@@ -270,6 +288,7 @@ def test_transitive_merge_keeps_the_oldest_key_and_records_the_merge(hand_built:
     ]
 
 
+@HAND_BUILT
 def test_payments_match_by_reference_window_or_not_at_all(hand_built: Path) -> None:
     rows = query(
         hand_built,
@@ -289,6 +308,7 @@ def test_payments_match_by_reference_window_or_not_at_all(hand_built: Path) -> N
     ]
 
 
+@HAND_BUILT
 def test_unreferenced_payment_links_its_customer_only_when_unambiguous(hand_built: Path) -> None:
     links = query(
         hand_built,
@@ -313,6 +333,7 @@ def test_unreferenced_payment_links_its_customer_only_when_unambiguous(hand_buil
     )
 
 
+@HAND_BUILT
 def test_too_few_propagation_steps_warn_loudly_but_do_not_stop_the_build(
     hand_built: Path, tmp_path: Path
 ) -> None:
@@ -329,6 +350,7 @@ def test_too_few_propagation_steps_warn_loudly_but_do_not_stop_the_build(
             *IDENTITY_SELECTION,
             "--vars",
             "{identity_propagation_steps: 1}",
+            *NO_UNIT_TESTS,
         ],
         PROJECT_DIR,
         database,

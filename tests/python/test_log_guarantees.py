@@ -1,12 +1,15 @@
 """The log's guarantees (DESIGN invariants): replay, time travel, the lambda, determinism,
-reconciliation. Each test builds its own small log with faults switched on."""
+reconciliation. The tests build small logs with faults switched on; tests that only read the
+same grown log share one module fixture (``grown_log``), and builds that prove something about
+one part of the models select that part (with its upstream models and their data tests)."""
 
 from __future__ import annotations
 
 import json
 import re
 import shutil
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -14,7 +17,7 @@ import pytest
 
 from shoplog.build import run_dbt
 from shoplog.generate import Faults, generate
-from shoplog.load import discover, load, split_lines
+from shoplog.load import load, split_lines
 from shoplog.replay import (
     MODEL_SCHEMAS,
     batch_clock,
@@ -25,7 +28,15 @@ from shoplog.replay import (
 )
 from shoplog.report import print_reconciliation, reconcile
 
-from .conftest import PROJECT_DIR, make_event, person_key, query, write_landing
+from .conftest import (
+    BUILT_DB,
+    NO_UNIT_TESTS,
+    PROJECT_DIR,
+    make_event,
+    person_key,
+    query,
+    write_landing,
+)
 
 LATE_AND_DUPLICATE = Faults(
     duplicate_rate=0.05,
@@ -38,8 +49,12 @@ LATE_AND_DUPLICATE = Faults(
 
 
 def build(database: Path, *args: str) -> None:
-    outcome = run_dbt(["build", *args], PROJECT_DIR, database, quiet=True)
+    outcome = run_dbt(["build", *args, *NO_UNIT_TESTS], PROJECT_DIR, database, quiet=True)
     assert outcome.success, outcome.failures
+
+
+#: The tests reading ``grown_log`` run in one pytest-xdist worker (``--dist loadgroup``).
+GROWN_LOG = pytest.mark.xdist_group("grown_log")
 
 
 @pytest.fixture(scope="module")
@@ -90,10 +105,25 @@ def test_incremental_runs_over_batches_equal_a_full_refresh_and_snapshots_replay
     assert late > 0 and duplicates > 0
 
 
-def test_a_first_delivery_loaded_after_its_redelivery_re_ranks_like_a_full_refresh(
-    faulty_landing: Path, tmp_path: Path
-) -> None:
-    files = discover(faulty_landing)
+FEATURE_ROWS = "select * exclude (person_day_key) from features.feat_person_daily"
+
+
+@dataclass
+class GrownLog:
+    """What the builds of ``grown_log`` showed, step by step."""
+
+    withheld: Path  # a web file of first deliveries, loaded after their redeliveries
+    at_the_time: dict[str, tuple[int, str]]  # model hashes after the first stage's build
+    known_then: set[tuple]  # complete-day feature rows after the first stage's build
+    grown: dict[str, tuple[int, str]]  # model hashes after the last incremental build
+    known_now: set[tuple]  # feature rows of those same days after the last incremental build
+    refreshed: dict[str, tuple[int, str]]  # model hashes after a full refresh of the grown log
+    as_of_then: dict[str, tuple[int, str]]  # after a full refresh as_of the first stage's clock
+
+
+def _first_deliveries_loaded_late(files: list[Path]) -> Path:
+    """A web ``part-00000`` file among ``files`` holding the first delivery of an event whose
+    redelivery (a ``part-00001`` file) is also among them."""
     first_deliveries = {}
     for path in files:
         if path.name == "part-00000.ndjson.gz" and "source=web" in path.as_posix():
@@ -106,92 +136,96 @@ def test_a_first_delivery_loaded_after_its_redelivery_re_ranks_like_a_full_refre
         if path.name == "part-00001.ndjson.gz" and "source=web" in path.as_posix()
         for line in split_lines(path.read_bytes(), compressed=True)
     ]
-    withheld = next(first_deliveries[e] for e in redelivered if e in first_deliveries)
-    landing, database = tmp_path / "landing", tmp_path / "log.duckdb"
-    deliver(faulty_landing, [p for p in files if p != withheld], landing)
+    return next(first_deliveries[e] for e in redelivered if e in first_deliveries)
+
+
+@pytest.fixture(scope="module")
+def grown_log(faulty_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> GrownLog:
+    """The faulty log grown in two stages, each file loaded as a backfill (stamped at the end of
+    its hour, so the knowledge clock moves through the days and the first build has complete
+    days): the first half of the hours, built; the rest but one web file of first deliveries,
+    built; that file, after its redeliveries, built. Then a full refresh, and a full refresh
+    as_of the first stage's clock. One sequence of five builds read by three tests."""
+    root = tmp_path_factory.mktemp("grown")
+    first, *rest = batch_files(faulty_landing, 2)
+    later = [path for files in rest for path in files]
+    clock = batch_clock(faulty_landing, first)
+    withheld = _first_deliveries_loaded_late(later)
+    landing, database = root / "landing", root / "log.duckdb"
+
+    deliver(faulty_landing, first, landing)
+    load(landing, database, progress=False, from_partition=True)
+    build(database)
+    at_the_time = table_hashes(database, MODEL_SCHEMAS)
+    known_then = set(query(database, f"{FEATURE_ROWS} where is_complete_day"))
+
+    deliver(faulty_landing, [p for p in later if p != withheld], landing)
     load(landing, database, progress=False, from_partition=True)
     build(database)
     deliver(faulty_landing, [withheld], landing)
     load(landing, database, progress=False, from_partition=True)
     build(database)
-    incremental = table_hashes(database, MODEL_SCHEMAS)
+    grown = table_hashes(database, MODEL_SCHEMAS)
+    last_complete_day = max(row[1] for row in known_then)
+    known_now = set(query(database, f"{FEATURE_ROWS} where feature_date <= '{last_complete_day}'"))
 
     build(database, "--full-refresh")
-
-    assert table_hashes(database, MODEL_SCHEMAS) == incremental
-
-
-def test_as_of_rebuild_over_a_grown_log_equals_the_build_at_that_time(
-    faulty_landing: Path, tmp_path: Path
-) -> None:
-    first, *rest = batch_files(faulty_landing, 2)
-    clock = batch_clock(faulty_landing, first)
-    landing, database = tmp_path / "landing", tmp_path / "log.duckdb"
-    deliver(faulty_landing, first, landing)
-    load(landing, database, progress=False, loaded_at=clock)
-    build(database)
-    at_the_time = table_hashes(database, MODEL_SCHEMAS)
-    for files in rest:
-        deliver(faulty_landing, files, landing)
-    load(landing, database, progress=False, loaded_at=clock + timedelta(days=30))
-    build(database)
-    assert table_hashes(database, MODEL_SCHEMAS) != at_the_time
-
+    refreshed = table_hashes(database, MODEL_SCHEMAS)
     build(database, "--full-refresh", "--vars", f"{{as_of: '{clock.isoformat(sep=' ')}'}}")
+    as_of_then = table_hashes(database, MODEL_SCHEMAS)
+    return GrownLog(withheld, at_the_time, known_then, grown, known_now, refreshed, as_of_then)
 
+
+@GROWN_LOG
+def test_a_first_delivery_loaded_after_its_redelivery_re_ranks_like_a_full_refresh(
+    grown_log: GrownLog,
+) -> None:
+    # the incremental builds (the redeliveries first, then the withheld first deliveries)
+    # equal a full refresh of the same log
+    assert grown_log.grown == grown_log.refreshed
+
+
+@GROWN_LOG
+def test_as_of_rebuild_over_a_grown_log_equals_the_build_at_that_time(
+    grown_log: GrownLog,
+) -> None:
+    assert grown_log.grown != grown_log.at_the_time
     # base_raw__lines mirrors the log the build knows, whatever as_of (the staging models
     # apply it): it alone may differ; every model built on it must be as it was at the time
-    as_of_rebuild = table_hashes(database, MODEL_SCHEMAS)
-    assert as_of_rebuild.pop("staging.base_raw__lines") != at_the_time.pop(
-        "staging.base_raw__lines"
-    )
-    assert as_of_rebuild == at_the_time
+    as_of_then, at_the_time = dict(grown_log.as_of_then), dict(grown_log.at_the_time)
+    assert as_of_then.pop("staging.base_raw__lines") != at_the_time.pop("staging.base_raw__lines")
+    assert as_of_then == at_the_time
 
 
-FEATURE_ROWS = "select * exclude (person_day_key) from features.feat_person_daily"
+@GROWN_LOG
+def test_feature_rows_of_past_days_do_not_change_as_the_log_grows(grown_log: GrownLog) -> None:
+    assert len(grown_log.known_then) > 100
+    assert grown_log.known_now == grown_log.known_then
 
 
-def _two_stage_build(
-    source: Path | list[dict], tmp_path: Path
-) -> tuple[Path, set[tuple], set[tuple]]:
-    """Build the first batch, then everything; the complete-day feature rows of the first
-    build, and the rows of the second build for those same days."""
+#: The merge case needs the features and the identity graph's merges, and what they read.
+FEATURES_AND_MERGES = [
+    "--select",
+    "+feat_person_daily",
+    "+int_identity__person_key_merges",
+    "--indirect-selection",
+    "cautious",
+]
+
+
+def _two_stage_build(events: list[dict], tmp_path: Path) -> tuple[Path, set[tuple], set[tuple]]:
+    """Build the first batch of hand-written events (up to day 3, 09:00), then all of them; the
+    complete-day feature rows of the first build, and the rows of the second for those days."""
     database = tmp_path / "log.duckdb"
-    if isinstance(source, list):  # hand-written events: the first batch ends on day 3, 09:00
-        first = [e for e in source if e["received_at"] <= "2026-01-03T09:00:00.000Z"]
-        load(
-            write_landing(tmp_path / "first", first), database, progress=False, from_partition=True
-        )
-        build(database)
-        known_then = set(query(database, f"{FEATURE_ROWS} where is_complete_day"))
-        load(
-            write_landing(tmp_path / "first", source), database, progress=False, from_partition=True
-        )
-    else:
-        # each file is loaded at the end of its hour (a backfill): the knowledge clock moves
-        # through the days, so the first build has complete days
-        first, *rest = batch_files(source, 2)
-        landing = tmp_path / "landing"
-        deliver(source, first, landing)
-        load(landing, database, progress=False, from_partition=True)
-        build(database)
-        known_then = set(query(database, f"{FEATURE_ROWS} where is_complete_day"))
-        for files in rest:
-            deliver(source, files, landing)
-        load(landing, database, progress=False, from_partition=True)
-    build(database)
+    first = [e for e in events if e["received_at"] <= "2026-01-03T09:00:00.000Z"]
+    load(write_landing(tmp_path / "first", first), database, progress=False, from_partition=True)
+    build(database, *FEATURES_AND_MERGES)
+    known_then = set(query(database, f"{FEATURE_ROWS} where is_complete_day"))
+    load(write_landing(tmp_path / "first", events), database, progress=False, from_partition=True)
+    build(database, *FEATURES_AND_MERGES)
     last_complete_day = max(row[1] for row in known_then)
     known_now = set(query(database, f"{FEATURE_ROWS} where feature_date <= '{last_complete_day}'"))
     return database, known_then, known_now
-
-
-def test_feature_rows_of_past_days_do_not_change_as_the_log_grows(
-    faulty_landing: Path, tmp_path: Path
-) -> None:
-    _database, known_then, known_now = _two_stage_build(faulty_landing, tmp_path)
-
-    assert len(known_then) > 100
-    assert known_now == known_then
 
 
 def _key(anonymous_id: str) -> str:
@@ -246,6 +280,7 @@ def test_a_later_merge_adds_rows_under_the_surviving_key_and_rewrites_no_earlier
     ) == [(a2, a1, "03 13:00")]  # the login's load time: the end of its 12:00 partition
 
 
+@BUILT_DB
 def test_as_of_on_an_incremental_run_is_refused(built_db: Path) -> None:
     outcome = run_dbt(
         [
@@ -267,6 +302,10 @@ def test_as_of_on_an_incremental_run_is_refused(built_db: Path) -> None:
     assert "as_of builds rebuild from the log: run `dbt build --full-refresh" in outcome.failures[0]
 
 
+#: The page-hit models (the live view and the settled table) and what they read.
+PAGE_HITS = ["--select", "+fct_page_hits_5min", "--indirect-selection", "cautious"]
+
+
 def test_live_page_hits_include_a_loaded_batch_without_a_rebuild_and_settle_to_the_same_counts(
     tmp_path: Path,
 ) -> None:
@@ -276,7 +315,7 @@ def test_live_page_hits_include_a_loaded_batch_without_a_rebuild_and_settle_to_t
     landing, database = tmp_path / "landing", tmp_path / "log.duckdb"
     deliver(source, batches[0], landing)
     load(landing, database, progress=False, from_partition=True)
-    build(database)
+    build(database, *PAGE_HITS)
 
     deliver(source, batches[1], landing)
     load(landing, database, progress=False, from_partition=True)
@@ -300,10 +339,13 @@ def test_live_page_hits_include_a_loaded_batch_without_a_rebuild_and_settle_to_t
     )
     assert live == expected and len(live) > 0
 
-    for files in batches[2:]:
-        deliver(source, files, landing)
-        load(landing, database, progress=False, from_partition=True)
-        build(database)
+    # the live windows settle in the next build (its clock is a batch of hours past them), and
+    # a later build over three more loads leaves them as they settled
+    for step in (batches[2:3], batches[3:]):
+        for files in step:
+            deliver(source, files, landing)
+            load(landing, database, progress=False, from_partition=True)
+        build(database, *PAGE_HITS)
     settled = {
         row[:3]: row[3]
         for row in query(
@@ -314,6 +356,7 @@ def test_live_page_hits_include_a_loaded_batch_without_a_rebuild_and_settle_to_t
     assert {key: settled.get(key) for key in live} == live
 
 
+@BUILT_DB
 def test_two_builds_of_the_same_log_are_identical(
     built_db: Path, small_landing: Path, tmp_path: Path
 ) -> None:
@@ -347,6 +390,7 @@ def test_model_sql_uses_no_clock_or_randomness() -> None:
     assert offenders == []
 
 
+@BUILT_DB
 def test_reconciliation_balances_and_flags_a_file_not_yet_loaded(
     built_db: Path, small_landing: Path, tmp_path: Path
 ) -> None:

@@ -16,7 +16,17 @@ from shoplog.build import run_dbt
 from shoplog.load import load
 from shoplog.replay import replay
 
-from .conftest import PROJECT_DIR, TEST_KEY, make_event, person_key, pseudonym, query, write_landing
+from .conftest import (
+    BUILT_DB,
+    NO_UNIT_TESTS,
+    PROJECT_DIR,
+    TEST_KEY,
+    make_event,
+    person_key,
+    pseudonym,
+    query,
+    write_landing,
+)
 
 FORGOTTEN = [
     make_event(1, "web", "page_view", "2026-01-01T00:10:00.000Z", anonymous_id="a1"),
@@ -47,8 +57,13 @@ REQUEST = make_event(
 
 
 def _build(database: Path, *args: str) -> None:
-    outcome = run_dbt(["build", *args], PROJECT_DIR, database, quiet=True)
+    outcome = run_dbt(["build", *args, *NO_UNIT_TESTS], PROJECT_DIR, database, quiet=True)
     assert outcome.success, outcome.failures
+
+
+#: Tests that read one module fixture run in one pytest-xdist worker (``--dist loadgroup``).
+ERASED = pytest.mark.xdist_group("privacy_erased")
+REQUESTS = pytest.mark.xdist_group("privacy_requests")
 
 
 def _person_rows(database: Path) -> dict[str, list[tuple]]:
@@ -100,10 +115,12 @@ EXPECTED_AFTER = {
 }
 
 
+@ERASED
 def test_the_next_build_removes_the_person_everywhere(erased: Path) -> None:
     assert _person_rows(erased) == EXPECTED_AFTER
 
 
+@ERASED
 def test_an_as_of_build_of_a_time_before_the_request_leaves_the_person_out(
     erased: Path, tmp_path: Path
 ) -> None:
@@ -115,6 +132,7 @@ def test_an_as_of_build_of_a_time_before_the_request_leaves_the_person_out(
     assert _person_rows(database) == EXPECTED_AFTER
 
 
+@ERASED
 def test_a_replay_of_the_snapshots_leaves_the_person_out(erased: Path, tmp_path: Path) -> None:
     replay(erased, tmp_path / "replayed.duckdb", PROJECT_DIR)
 
@@ -122,32 +140,6 @@ def test_a_replay_of_the_snapshots_leaves_the_person_out(erased: Path, tmp_path:
         tmp_path / "replayed.duckdb",
         "select user_id from snapshots.snap_customer_attributes order by 1",
     ) == [("u2",)]
-
-
-def test_a_request_naming_a_shared_mailbox_erases_only_the_requesting_account(
-    tmp_path: Path,
-) -> None:
-    family = [
-        make_event(
-            1, "web", "signup", "2026-01-01T00:10:00.000Z", anonymous_id="a3", user_id="u3",
-            email="fam@x.com",
-        ),
-        make_event(
-            2, "web", "signup", "2026-01-01T00:20:00.000Z", anonymous_id="a4", user_id="u4",
-            email="fam@x.com",
-        ),
-        make_event(
-            3, "privacy", "deletion_requested", "2026-01-02T10:00:00.000Z",
-            {"request_id": "dr_2"}, user_id="u4", email="fam@x.com",
-        ),
-    ]  # fmt: skip
-    database = tmp_path / "log.duckdb"
-    load(write_landing(tmp_path / "landing", family), database, progress=False, from_partition=True)
-
-    _build(database)
-
-    assert query(database, "select user_id from marts.dim_customers order by 1") == [("u3",)]
-    assert query(database, "select anonymous_id from marts.fct_sessions order by 1") == [("a3",)]
 
 
 # --------------------------------------------------------------------------- issue: defensible
@@ -260,6 +252,7 @@ def test_planted_emails_and_ips_reach_no_mart_feature_snapshot_or_docs(tmp_path:
     ]
 
 
+@BUILT_DB
 def test_hashing_candidate_emails_without_the_key_matches_nothing(
     built_db: Path, small_landing: Path
 ) -> None:
@@ -288,7 +281,26 @@ def test_hashing_candidate_emails_without_the_key_matches_nothing(
     assert {pseudonym(email) for email in emails} & published
 
 
-def test_requests_are_read_as_data_from_the_privacy_partition_only(tmp_path: Path) -> None:
+#: Two accounts sharing a mailbox; the second asks to be forgotten by account and email.
+SHARED_MAILBOX = [
+    make_event(
+        21, "web", "signup", "2026-01-01T00:10:00.000Z", anonymous_id="a7", user_id="u7",
+        email="fam@x.com",
+    ),
+    make_event(
+        22, "web", "signup", "2026-01-01T00:20:00.000Z", anonymous_id="a8", user_id="u8",
+        email="fam@x.com",
+    ),
+    make_event(
+        23, "privacy", "deletion_requested", "2026-01-02T10:00:00.000Z",
+        {"request_id": "dr_2"}, user_id="u8", email="fam@x.com",
+    ),
+]  # fmt: skip
+
+
+def _requests_as_data(landing: Path) -> None:
+    """Three persons; a request for p1 whose event type is written with a JSON escape, a forged
+    request for p2 landed in the web partition, and a request for p3 with a padded email."""
     persons = [
         make_event(
             n, "web", "signup", f"2026-01-01T00:{10 + n}:00.000Z", anonymous_id=f"a{n}",
@@ -308,7 +320,7 @@ def test_requests_are_read_as_data_from_the_privacy_partition_only(tmp_path: Pat
         13, "privacy", "deletion_requested", "2026-01-02T10:02:00.000Z",
         {"request_id": "dr_13"}, email="\u00a0P3@X.com\t\u2003",
     )  # fmt: skip
-    landing = write_landing(tmp_path / "landing", [*persons, padded])
+    write_landing(landing, [*persons, padded, *SHARED_MAILBOX])
     privacy = landing / "source=privacy/date=2026-01-02/hour=10"
     (privacy / "part-00001.ndjson").write_text(
         json.dumps(escaped).replace('"deletion_requested"', '"deletion\\u005frequested"') + "\n"
@@ -316,15 +328,44 @@ def test_requests_are_read_as_data_from_the_privacy_partition_only(tmp_path: Pat
     web = landing / "source=web/date=2026-01-02/hour=10"
     web.mkdir(parents=True)
     (web / "part-00001.ndjson").write_text(json.dumps(forged) + "\n")
-    database = tmp_path / "log.duckdb"
-    load(landing, database, progress=False, from_partition=True)
 
+
+@pytest.fixture(scope="module")
+def requested(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One log, built once, holding two independent cases of deletion requests (disjoint
+    persons, identifiers and event ids): the shared mailbox and the requests read as data."""
+    root = tmp_path_factory.mktemp("requests")
+    database = root / "log.duckdb"
+    _requests_as_data(root / "landing")
+    load(root / "landing", database, progress=False, from_partition=True)
     _build(database)
+    return database
 
-    assert query(database, "select user_id from marts.dim_customers order by 1") == [("u2",)]
+
+@REQUESTS
+def test_a_request_naming_a_shared_mailbox_erases_only_the_requesting_account(
+    requested: Path,
+) -> None:
     assert query(
-        database, "select request_id from staging.stg_privacy__deletion_requests order by 1"
+        requested, "select user_id from marts.dim_customers where user_id in ('u7', 'u8')"
+    ) == [("u7",)]
+    assert query(
+        requested,
+        "select anonymous_id from marts.fct_sessions where anonymous_id in ('a7', 'a8')",
+    ) == [("a7",)]
+
+
+@REQUESTS
+def test_requests_are_read_as_data_from_the_privacy_partition_only(requested: Path) -> None:
+    assert query(
+        requested,
+        "select user_id from marts.dim_customers where user_id in ('u1', 'u2', 'u3') order by 1",
+    ) == [("u2",)]
+    assert query(
+        requested,
+        "select request_id from staging.stg_privacy__deletion_requests "
+        "where request_id <> 'dr_2' order by 1",
     ) == [("dr_11",), ("dr_13",)]
     assert query(
-        database, "select event_id, quarantine_reason from staging.stg_raw__quarantine"
+        requested, "select event_id, quarantine_reason from staging.stg_raw__quarantine"
     ) == [("e0012", "source_mismatch")]

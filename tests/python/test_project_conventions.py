@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from shoplog.build import run_dbt
 
-from .conftest import PROJECT_DIR
+from .conftest import BUILT_DB, PROJECT_DIR
 
 
+@BUILT_DB
 def test_every_model_seed_snapshot_and_column_is_described(built_db: Path, tmp_path: Path) -> None:
     target = tmp_path / "docs_target"
     outcome = run_dbt(
@@ -39,8 +41,7 @@ def test_every_model_seed_snapshot_and_column_is_described(built_db: Path, tmp_p
     assert undescribed == []
 
 
-def test_every_table_model_has_a_tested_primary_key() -> None:
-    manifest = json.loads((PROJECT_DIR / "target" / "manifest.json").read_text())
+def test_every_table_model_has_a_tested_primary_key(manifest: dict[str, Any]) -> None:
     keyed = set()
     for node in manifest["nodes"].values():
         if node["resource_type"] != "test":
@@ -74,8 +75,7 @@ def test_each_macro_sits_in_one_file_with_its_dispatch_versions() -> None:
     assert (defined_twice, apart) == ({}, {})
 
 
-def test_every_project_macro_is_documented() -> None:
-    manifest = json.loads((PROJECT_DIR / "target" / "manifest.json").read_text())
+def test_every_project_macro_is_documented(manifest: dict[str, Any]) -> None:
     undocumented = [
         macro["name"]
         for macro in manifest["macros"].values()

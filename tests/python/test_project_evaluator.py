@@ -19,7 +19,6 @@ from shoplog.project_evaluator import (
     hard_coded_references,
     load_config,
     parse_config,
-    parse_manifest,
     reconcile,
     report,
     settings_from_vars,
@@ -28,12 +27,6 @@ from shoplog.project_evaluator import (
 from .conftest import PROJECT_DIR
 
 # -- the project ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def manifest() -> dict[str, Any]:
-    """The project's manifest: one `dbt parse` into a temporary target path."""
-    return parse_manifest(PROJECT_DIR)
 
 
 def test_every_violation_is_waived_and_every_waiver_still_matches(
