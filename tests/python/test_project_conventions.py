@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -40,8 +41,15 @@ def test_every_model_seed_snapshot_and_column_is_described(built_db: Path, tmp_p
     assert undescribed == []
 
 
-def test_every_table_model_has_a_tested_primary_key() -> None:
-    manifest = json.loads((PROJECT_DIR / "target" / "manifest.json").read_text())
+def _manifest() -> dict:
+    """The manifest of this test process's dbt runs (``built_db`` made one)."""
+    target = os.environ.get("DBT_TARGET_PATH") or PROJECT_DIR / "target"
+    return json.loads((Path(target) / "manifest.json").read_text())
+
+
+@BUILT_DB
+def test_every_table_model_has_a_tested_primary_key(built_db: Path) -> None:
+    manifest = _manifest()
     keyed = set()
     for node in manifest["nodes"].values():
         if node["resource_type"] != "test":
@@ -69,8 +77,9 @@ def test_each_macro_file_holds_one_macro_named_after_it_and_its_dispatch_version
     assert mismatched == {}
 
 
-def test_every_project_macro_is_documented() -> None:
-    manifest = json.loads((PROJECT_DIR / "target" / "manifest.json").read_text())
+@BUILT_DB
+def test_every_project_macro_is_documented(built_db: Path) -> None:
+    manifest = _manifest()
     undocumented = [
         macro["name"]
         for macro in manifest["macros"].values()
