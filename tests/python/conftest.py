@@ -57,6 +57,27 @@ NO_UNIT_TESTS = ["--exclude", "resource_type:unit_test"]
 BUILT_DB = pytest.mark.xdist_group("built_db")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make ``--dist loadgroup`` group by ``xdist_group`` on pytest 9.2: pytest-xdist 3.8 marks
+    a group by renaming the item's ``_nodeid``, which pytest 9.2 (structured node ids) no longer
+    reads (pytest-xdist issue #1386), so every grouped test would be scheduled on its own. Drop
+    this once pytest-xdist sets the structured id itself."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:  # an older pytest: xdist's own renaming works
+        return
+    for item in items:
+        mark = item.get_closest_marker("xdist_group")
+        if mark is None or not hasattr(item, "_id"):
+            continue
+        suffix = f"@{mark.args[0] if mark.args else mark.kwargs.get('name', 'default')}"
+        if not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dbt_paths_of_this_worker(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Each test process (each pytest-xdist worker) gets its own dbt target and log folders:
