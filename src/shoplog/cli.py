@@ -433,15 +433,34 @@ def evaluate(as_json: bool, project_dir: Path | None) -> int:
     return evaluate_project([*args, "--json"] if as_json else args)
 
 
+_signals_received: list[int] = []
+
+
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM unwinds like Ctrl-C, so clean-up (a half-written replay, a running dbt) happens
+    # SIGTERM unwinds like Ctrl-C, so clean-up (a half-written replay, a running dbt) happens.
+    # It is also recorded: raised inside a DuckDB query, the SystemExit reaches the caller as
+    # DuckDB's "Query interrupted" error (a dbt hook or the loader would call that a failure).
+    _signals_received.append(signum)
     raise SystemExit(128 + signum)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    args = list(sys.argv[1:] if argv is None else argv)
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    _signals_received.clear()
+    try:
+        code = _run(list(sys.argv[1:] if argv is None else argv))
+    except BaseException:
+        if not _signals_received:
+            raise
+        code = 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    # Stopped by a signal: 128 + N, whatever the interrupted step made of it
+    return 128 + _signals_received[0] if _signals_received else code
+
+
+def _run(args: list[str]) -> int:
     try:
         with cli.make_context("shoplog", args) as ctx:
             code = cli.invoke(ctx)

@@ -3,8 +3,12 @@ project, the database and the landing folder."""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from shoplog.cli import main
@@ -145,3 +149,23 @@ def test_outside_a_project_a_default_location_is_a_clear_error(
     assert main(["load"]) == 2
     assert "no dbt_project.yml" in capsys.readouterr().err
     assert not (tmp_path / "data").exists()
+
+
+def test_a_sigterm_inside_a_duckdb_query_exits_143_not_as_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DuckDB turns the handler's SystemExit into its own "Query interrupted" error, which the
+    # step running the query (a dbt hook, the loader) reports as a failure: still a signal
+    def a_load_stopped_mid_query(*args: object, **kwargs: object) -> None:
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        with duckdb.connect() as con:
+            con.execute("select count(*) from range(10000000000) as t (x) where x % 7 = 3")
+        raise AssertionError("the query was not interrupted")
+
+    monkeypatch.setattr("shoplog.cli.load", a_load_stopped_mid_query)
+    before = signal.getsignal(signal.SIGTERM)
+
+    code = main(["load", "--landing", str(tmp_path), "--db", str(tmp_path / "log.duckdb")])
+
+    assert code == 128 + signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) == before  # main() put the handler back
