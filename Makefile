@@ -46,7 +46,7 @@ unit: setup ## only the dbt unit tests (`unit_tests:` in the models' yml), on em
 	$(BIN)/pytest tests/python/test_unit_tests.py
 
 build: setup ## dbt build on the loaded log (after `shoplog load`), without the unit tests
-	$(BIN)/dbt build --exclude-resource-type unit_test
+	$(BIN)/shoplog build
 
 docs: setup ## dbt docs generate (target/index.html and target/static_index.html)
 	$(BIN)/dbt docs generate --static

@@ -39,11 +39,16 @@ from shoplog.locations import DEFAULT_DB, find_project_dir
 __all__ = [
     "DEFAULT_DB",
     "BuildError",
+    "UNIT_TESTS_EXCLUDED",
     "DbtOutcome",
     "ensure_profiles",
     "find_project_dir",
     "run_dbt",
 ]
+
+#: A build of the log: the dbt unit tests check model logic on fixed inputs, not the log, so a
+#: build leaves them out (`make test` runs them once).
+UNIT_TESTS_EXCLUDED = ["build", "--exclude-resource-type", "unit_test"]
 
 TARGET_PATH_ENV = "DBT_TARGET_PATH"
 LOG_PATH_ENV = "DBT_LOG_PATH"

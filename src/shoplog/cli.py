@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import click
 
-from shoplog.build import BuildError, run_dbt
+from shoplog.build import UNIT_TESTS_EXCLUDED, BuildError, DbtOutcome, run_dbt
 from shoplog.generate import DELETION_RATE
 from shoplog.load import LoadError, LoadSummary, discover, load
 from shoplog.locations import DEFAULT_DB, DEFAULT_LANDING, Locations, locate
@@ -293,13 +293,9 @@ def _main_job(where: Locations, wall_clock: bool) -> int:
     load_status = _report_load(loaded)
 
     started = time.perf_counter()
-    # unit tests check model logic on fixed inputs, not this log: `make test` runs them once
-    built = run_dbt(["build", "--exclude-resource-type", "unit_test"], project, database)
+    built = _dbt_build(where)
     timings["dbt build"] = time.perf_counter() - started
     if not built.success:
-        for failure in built.failures:
-            console.print(f"[red]{failure}")
-        console.print("[red bold]dbt build failed")
         return 1
 
     started = time.perf_counter()
@@ -317,6 +313,30 @@ def _main_job(where: Locations, wall_clock: bool) -> int:
         docs_path=(docs.target_path or project / "target") / "static_index.html",
     )
     return load_status
+
+
+def _dbt_build(where: Locations) -> DbtOutcome:
+    # unit tests check model logic on fixed inputs, not this log: `make test` runs them once
+    built = run_dbt(UNIT_TESTS_EXCLUDED, where.project_dir, where.database)
+    if not built.success:
+        for failure in built.failures:
+            console.print(f"[red]{failure}")
+        console.print("[red bold]dbt build failed")
+    return built
+
+
+@cli.command("build", short_help="dbt build on the log loaded so far (without the unit tests)")
+@project_dir_option
+@db_option
+def build_command(project_dir: Path | None, db: Path | None) -> int:
+    """dbt build of every model, snapshot, seed and data test on the lines loaded so far (the
+    dbt unit tests, which check logic on fixed inputs, run in `make test`). Exit 1 if it fails."""
+    where = locate(project_dir, db)
+    started = time.perf_counter()
+    built = _dbt_build(where)
+    if built.success:
+        console.print(f"built {where.database} in {time.perf_counter() - started:.1f} s")
+    return 0 if built.success else 1
 
 
 @cli.command(short_help="run the Great Expectations suite on the feature mart")

@@ -20,13 +20,12 @@ from pathlib import Path
 
 import duckdb
 
-from shoplog.build import BuildError, run_dbt
+from shoplog.build import UNIT_TESTS_EXCLUDED, BuildError, run_dbt
 from shoplog.load import discover, load
 
 #: Schemas whose tables are models (compared by replay-check and time travel).
 MODEL_SCHEMAS = ("staging", "identity", "core", "marts", "features")
 # unit tests check model logic on fixed inputs, not the log: `make test` runs them once
-UNIT_TESTS_EXCLUDED = ["build", "--exclude-resource-type", "unit_test"]
 SNAPSHOT_SCHEMA = "snapshots"
 
 _PARTITION = re.compile(r"date=(\d{4}-\d{2}-\d{2})/hour=(\d{2})")

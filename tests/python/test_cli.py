@@ -35,6 +35,7 @@ OPTIONS = {
     ],
     "load": ["--landing", "--loaded-at", "--from-partition", "--db", "--project-dir"],
     "run": ["--landing", "--project-dir", "--db", "--wall-clock"],
+    "build": ["--project-dir", "--db"],
     "validate": ["--db", "--project-dir"],
     "reconcile": ["--landing", "--db", "--project-dir"],
     "replay-check": ["--landing", "--batches", "--workdir", "--project-dir"],
