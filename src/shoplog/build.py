@@ -28,13 +28,17 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shoplog.keys import ensure_key_file
 from shoplog.locations import DEFAULT_DB, find_project_dir
+
+if TYPE_CHECKING:
+    from dbt_common.events.base_types import EventMsg
 
 __all__ = [
     "DEFAULT_DB",
@@ -152,6 +156,7 @@ def run_dbt(
     quiet: bool = False,
     target_path: Path | None = None,
     log_path: Path | None = None,
+    on_event: Callable[[EventMsg], None] | None = None,
 ) -> DbtOutcome:
     """Run dbt with ``args`` (e.g. ``["build"]``) on ``database`` in this process.
 
@@ -159,6 +164,8 @@ def run_dbt(
     ``$DBT_TARGET_PATH`` / ``$DBT_LOG_PATH``, else ``target`` and ``logs``; relative to the
     project) are where this invocation writes its artifacts and its log. The outcome counts
     dbt's result objects by resource type and status and lists failures and warnings.
+    ``on_event`` is called with each of dbt's structured events (``dbtRunner``'s callbacks),
+    in the thread that fires it: e.g. a node's ``NodeFinished`` before its children start.
     """
     from dbt.cli.main import dbtRunner
 
@@ -197,7 +204,7 @@ def run_dbt(
 
     with _DBT_LOCK, _environment(environment):
         try:
-            result = dbtRunner().invoke(command)
+            result = dbtRunner(callbacks=[on_event] if on_event else None).invoke(command)
         finally:
             _forget_duckdb_environment()
     if result.exception is not None and not isinstance(result.exception, Exception):

@@ -8,7 +8,9 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +18,9 @@ from shoplog.build import run_dbt
 from shoplog.load import load
 
 from .conftest import BUILT_DB, PROJECT_DIR, make_event, query, write_landing
+
+if TYPE_CHECKING:
+    from dbt_common.events.base_types import EventMsg
 
 
 def _run(args: list[str], database: Path, tmp_path: Path) -> None:
@@ -73,6 +78,63 @@ def test_two_builds_in_one_process_with_a_load_between(tmp_path: Path) -> None:
     assert query(database, "select count(*) from staging.base_raw__lines") == [(4,)]
     assert dict(os.environ) == environ  # SHOPLOG_DB and the key file were set for dbt only
     assert Path.cwd() == cwd
+
+
+def test_a_load_landing_between_two_models_waits_for_the_next_build(tmp_path: Path) -> None:
+    # DESIGN.md "Three clocks": a build reads the loads committed when its first model ran
+    first, late = tmp_path / "first", tmp_path / "late"
+    database = tmp_path / "log.duckdb"
+    write_landing(
+        first, [make_event(1, "web", "page_view", "2026-01-01T01:00:00.000Z", anonymous_id="a1")]
+    )
+    write_landing(
+        late, [make_event(2, "web", "page_view", "2026-01-01T02:00:00.000Z", anonymous_id="a1")]
+    )
+    load(first, database, progress=False, loaded_at=datetime(2026, 1, 1, 3))
+    landed_during_the_build: list[str] = []
+
+    def load_after_the_base_model(event: EventMsg) -> None:
+        # fired in base_raw__lines's thread before dbt starts the models that read it
+        node = getattr(event.data, "node_info", None)
+        if event.info.name == "NodeFinished" and node and node.unique_id == BASE_MODEL:
+            load(late, database, progress=False, loaded_at=datetime(2026, 1, 1, 4))
+            landed_during_the_build.append(node.unique_id)
+
+    build = [
+        "build",
+        "--select",
+        "+stg_web__events",
+        "+stg_raw__log_clock",
+        "assert_raw_lines_conserved",
+    ]
+    during = run_dbt(
+        build,
+        PROJECT_DIR,
+        database,
+        quiet=True,
+        target_path=tmp_path / "target",
+        log_path=tmp_path / "logs",
+        on_event=load_after_the_base_model,
+    )
+    seen_by_the_first_build = _layers(database)
+    _run(build, database, tmp_path)
+
+    assert (during.success, during.failures, landed_during_the_build) == (True, [], [BASE_MODEL])
+    # the late line waited for the next build; conservation held against the same bound
+    assert seen_by_the_first_build == (2, ["e0001"], ["e0001"], datetime(2026, 1, 1, 3))
+    assert _layers(database) == (2, ["e0001", "e0002"], ["e0001", "e0002"], datetime(2026, 1, 1, 4))
+
+
+BASE_MODEL = "model.shoplog.base_raw__lines"
+
+
+def _layers(database: Path) -> tuple[int, list[str], list[str], datetime]:
+    """Raw lines; event ids in base_raw__lines and in stg_web__events; the log clock."""
+    [(raw,)] = query(database, "select count(*) from raw.events")
+    base = query(database, "select event_id from staging.base_raw__lines order by 1")
+    web = query(database, "select event_id from staging.stg_web__events order by 1")
+    [(clock,)] = query(database, "select log_clock_at from staging.stg_raw__log_clock")
+    return raw, [e for (e,) in base], [e for (e,) in web], clock
 
 
 @pytest.mark.e2e
