@@ -372,6 +372,39 @@ def reconcile(landing: Path | None, db: Path | None, project_dir: Path | None) -
     return 0 if print_reconciliation(rows) else 1
 
 
+@cli.command(short_help="what an operator must look at: quarantine, duplicates, staleness, builds")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON (for alerting)")
+@click.option(
+    "--no-freshness", is_flag=True, help="skip `dbt source freshness` (wall-clock staleness)"
+)
+@db_option
+@project_dir_option
+def health(as_json: bool, no_freshness: bool, db: Path | None, project_dir: Path | None) -> int:
+    """Check the log and the last build; print one line per finding and exit 1 when there is
+    one (warnings alone exit 0). Thresholds: the `health` var in dbt_project.yml, freshness
+    per producer in models/staging/raw/_raw__sources.yml."""
+    from shoplog.health import check_health
+
+    where = locate(project_dir, db)
+    report = check_health(where.database, where.project_dir, freshness=not no_freshness)
+    if as_json:
+        click.echo(report.to_json())
+    else:
+        # plain lines, never wrapped: one per finding, for grep and log shippers
+        click.echo(
+            f"health of {where.database} (log clock {report.log_clock or '-'}; "
+            f"window from {report.window_start or '-'})"
+        )
+        for finding in report.findings:
+            click.echo(finding.line())
+        ok = [check for check, state in report.checks.items() if state == "ok"]
+        skipped = [f"{c} ({s})" for c, s in report.checks.items() if s.startswith("skipped")]
+        click.echo(f"ok: {', '.join(ok) or 'none'}")
+        if skipped:
+            click.echo(f"skipped: {', '.join(skipped)}")
+    return 0 if report.healthy else 1
+
+
 @cli.command(
     "replay-check",
     short_help="incremental runs over batches vs a full refresh, and snapshots vs their replay",

@@ -71,6 +71,17 @@ def print_summary(
     console.print(f"docs: {docs_path}")
 
 
+#: A landing file's producer and day, from the ``source=``/``date=`` partitions of its path (else
+#: the path's first folder and the day it was loaded): SQL over ``file_path`` and ``loaded_at``.
+FILE_SOURCE_SQL = (
+    "coalesce(nullif(regexp_extract(file_path, 'source=([^/]+)', 1), ''), "
+    "split_part(file_path, '/', 1))"
+)
+FILE_DAY_SQL = (
+    "coalesce(nullif(regexp_extract(file_path, 'date=([0-9-]+)', 1), ''), "
+    "cast(cast(loaded_at as date) as varchar))"
+)
+
 RECONCILE_COLUMNS = ("source", "day", "landed", "raw", "staged", "quarantined", "duplicates")
 
 
@@ -141,15 +152,8 @@ def reconcile(database: Path, landing: Path | None = None) -> list[dict]:
                     on coalesce(landed_files.file_path, raw_files.file_path) = classified.file_path
             )
             select
-                coalesce(
-                    nullif(regexp_extract(file_path, 'source=([^/]+)', 1), ''),
-                    split_part(file_path, '/', 1)
-                ) as source,
-                coalesce(
-                    nullif(regexp_extract(file_path, 'date=([0-9-]+)', 1), ''),
-                    cast(cast(loaded_at as date) as varchar),
-                    'not loaded'
-                ) as day,
+                {FILE_SOURCE_SQL} as source,
+                coalesce({FILE_DAY_SQL}, 'not loaded') as day,
                 sum(landed), sum(raw), sum(staged), sum(quarantined), sum(duplicates)
             from files
             group by all

@@ -38,6 +38,7 @@ OPTIONS = {
     "build": ["--project-dir", "--db"],
     "validate": ["--db", "--project-dir"],
     "reconcile": ["--landing", "--db", "--project-dir"],
+    "health": ["--json", "--no-freshness", "--db", "--project-dir"],
     "replay-check": ["--landing", "--batches", "--workdir", "--project-dir"],
     "replay": ["--out", "--project-dir", "--db"],
     "er-report": ["--truth", "--db", "--project-dir"],
