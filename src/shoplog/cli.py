@@ -549,6 +549,8 @@ def history(limit: int, as_json: bool, db: Path | None, project_dir: Path | None
     before. Exit 1 when there is no database."""
     import json
 
+    import duckdb
+
     from shoplog.history import last_runs, trends
     from shoplog.report import print_history
 
@@ -556,7 +558,11 @@ def history(limit: int, as_json: bool, db: Path | None, project_dir: Path | None
     if not database.is_file():
         console.print(f"[red bold]error:[/] no database at {database}")
         return 1
-    runs, trend = last_runs(database, limit), trends(database)
+    try:
+        runs, trend = last_runs(database, limit), trends(database)
+    except duckdb.Error as exc:  # e.g. a writer has the file open: DuckDB allows one process
+        console.print(f"[red bold]error:[/] cannot read {database}: {exc}")
+        return 2
     if as_json:
         click.echo(json.dumps({"runs": runs, "trends": trend}, indent=2, default=str))
     else:
