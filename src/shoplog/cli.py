@@ -385,10 +385,9 @@ def _dbt_build(where: Locations) -> DbtOutcome:
     built = run_dbt(UNIT_TESTS_EXCLUDED, where.project_dir, where.database)
     if not built.success:
         for failure in built.failures:
-            console.print(f"[red]{failure}", markup=False)
-        conflicts = [f for f in built.failures if is_duckdb_lock_conflict(f)]
-        if conflicts:  # the shoplog lock is ours: the file is held by something else
-            console.print(foreign_holder_message(where.database, conflicts[0]), markup=False)
+            if is_duckdb_lock_conflict(failure):  # we hold the shoplog lock: not a shoplog writer
+                failure = foreign_holder_message(where.database, failure)
+            console.print(failure, style="red", markup=False)
         console.print("[red bold]dbt build failed")
     return built
 
