@@ -8,7 +8,10 @@ nearest folder with ``dbt_project.yml`` at or above the working directory; ``--d
 working directory.
 
 Exit codes: 0 done, 1 the command found a problem (a rejected file, a failed build or check,
-a difference), 2 a usage error or a load or build that could not run, 128 + N on signal N.
+a difference), 2 a usage error or a load or build that could not run (another writer holds the
+database's lock: :mod:`shoplog.lock`), 128 + N on signal N. Commands that write take the lock
+(``--wait SECONDS`` to wait for it) and record their run in ``ops.run_history``
+(:mod:`shoplog.history`, shown by ``shoplog history``).
 """
 
 from __future__ import annotations

@@ -172,5 +172,7 @@ def test_trends_compare_the_last_build_with_the_median_of_those_before(tmp_path:
 def test_history_without_a_database_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["history", "--db", str(tmp_path / "none.duckdb")]) == 1
+    missing = tmp_path / "none.duckdb"
+    assert main(["history", "--db", str(missing)]) == 1
     assert "no database at" in capsys.readouterr().err
+    assert not missing.exists()  # reading the history creates nothing
