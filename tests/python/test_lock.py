@@ -15,7 +15,7 @@ import pytest
 from shoplog.cli import main
 from shoplog.lock import LockHeldError, lock_path, read_holder, who, writer_lock
 
-from .conftest import make_event, write_landing
+from .conftest import PROJECT_DIR, make_event, write_landing
 
 #: A process holding the lock of argv[1] as command argv[2] for argv[3] seconds.
 HOLD = (
@@ -130,3 +130,38 @@ def test_shoplog_load_while_another_process_writes_exits_2_naming_it(
     assert code == 2
     assert err == f"error: {_held_by(database, held, '0')}\n"
     assert not database.exists()  # nothing was written, not even a history row
+
+
+@pytest.mark.parametrize("command", ["build", "run", "replay", "replay-check"])
+def test_every_writing_command_waits_for_the_lock_of_what_it_writes(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database, workdir = tmp_path / "shoplog.duckdb", tmp_path / "replay-check"
+    landing = write_landing(
+        tmp_path / "landing",
+        [make_event(1, "web", "page_view", "2026-01-01T00:00:00.000Z", anonymous_id="a1")],
+    )
+    where = ["--project-dir", str(PROJECT_DIR)]
+    args = {
+        "build": ["--db", str(database)],
+        "run": ["--db", str(database), "--landing", str(landing)],
+        "replay": ["--db", str(database), "--out", str(tmp_path / "new.duckdb")],
+        "replay-check": ["--landing", str(landing), "--workdir", str(workdir)],
+    }[command]
+    locked = workdir if command == "replay-check" else database  # the check empties its workdir
+    holder = _holder_process(locked, "shoplog load", 600)
+    try:
+        held = read_holder(locked)
+        assert held is not None
+        capsys.readouterr()
+        code = main([command, *args, *where, "--wait", "0.2"])
+        err = capsys.readouterr().err
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert code == 2
+    assert err == f"error: {_held_by(locked, held, '0.2')}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["landing", f"{locked.name}.lock"] + (["new.duckdb.lock"] if command == "replay" else [])
+    )  # nothing was written: no database, no workdir
