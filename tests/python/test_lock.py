@@ -40,6 +40,23 @@ def _holder_process(database: Path, command: str, seconds: float) -> subprocess.
     return holder
 
 
+def _main_while_held(
+    locked: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, dict[str, object]]:
+    """Run ``shoplog argv`` while another process holds the lock of ``locked`` (as ``shoplog
+    build``); return the exit code, its stderr and the holder the lock file named."""
+    holder = _holder_process(locked, "shoplog build", 600)
+    try:
+        held = read_holder(locked)
+        assert held is not None
+        capsys.readouterr()
+        code = main(argv)
+        return code, capsys.readouterr().err, held
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def _held_by(database: Path, holder: dict[str, object], waited: str) -> str:
     return (
         f"{database} is being written by `{holder['command']}` (pid {holder['pid']}, "
@@ -116,16 +133,9 @@ def test_shoplog_load_while_another_process_writes_exits_2_naming_it(
         tmp_path / "landing",
         [make_event(1, "web", "page_view", "2026-01-01T00:00:00.000Z", anonymous_id="a1")],
     )
-    holder = _holder_process(database, "shoplog build", 600)
-    try:
-        held = read_holder(database)
-        assert held is not None
-        capsys.readouterr()
-        code = main(["load", "--landing", str(landing), "--db", str(database)])
-        err = capsys.readouterr().err
-    finally:
-        holder.kill()
-        holder.wait()
+    code, err, held = _main_while_held(
+        database, ["load", "--landing", str(landing), "--db", str(database)], capsys
+    )
 
     assert code == 2
     assert err == f"error: {_held_by(database, held, '0')}\n"
@@ -149,16 +159,7 @@ def test_every_writing_command_waits_for_the_lock_of_what_it_writes(
         "replay-check": ["--landing", str(landing), "--workdir", str(workdir)],
     }[command]
     locked = workdir if command == "replay-check" else database  # the check empties its workdir
-    holder = _holder_process(locked, "shoplog load", 600)
-    try:
-        held = read_holder(locked)
-        assert held is not None
-        capsys.readouterr()
-        code = main([command, *args, *where, "--wait", "0.2"])
-        err = capsys.readouterr().err
-    finally:
-        holder.kill()
-        holder.wait()
+    code, err, held = _main_while_held(locked, [command, *args, *where, "--wait", "0.2"], capsys)
 
     assert code == 2
     assert err == f"error: {_held_by(locked, held, '0.2')}\n"
