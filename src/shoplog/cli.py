@@ -8,7 +8,10 @@ nearest folder with ``dbt_project.yml`` at or above the working directory; ``--d
 working directory.
 
 Exit codes: 0 done, 1 the command found a problem (a rejected file, a failed build or check,
-a difference), 2 a usage error or a load or build that could not run, 128 + N on signal N.
+a difference), 2 a usage error or a load or build that could not run (another writer holds the
+database's lock: :mod:`shoplog.lock`), 128 + N on signal N. Commands that write take the lock
+(``--wait SECONDS`` to wait for it) and record their run in ``ops.run_history``
+(:mod:`shoplog.history`, shown by ``shoplog history``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
@@ -26,10 +30,12 @@ import click
 
 from shoplog.build import UNIT_TESTS_EXCLUDED, BuildError, DbtOutcome, run_dbt
 from shoplog.generate import DELETION_RATE
+from shoplog.history import RunRecord, recorded
 from shoplog.load import LoadError, LoadSummary, discover, load
 from shoplog.locations import DEFAULT_DB, DEFAULT_LANDING, Locations, locate
+from shoplog.lock import LockHeldError, foreign_holder_message, is_duckdb_lock_conflict, writer_lock
 from shoplog.progress import console
-from shoplog.report import layer_row_counts, print_summary, quarantine_counts
+from shoplog.report import build_counts, layer_row_counts, print_summary, quarantine_counts
 
 if TYPE_CHECKING:
     from shoplog.generate import Faults
@@ -115,12 +121,63 @@ project_dir_option = _path_option(
 )
 db_option = _path_option("--db", f"DuckDB file (default: $SHOPLOG_DB, else <project>/{DEFAULT_DB})")
 landing_option = _path_option("--landing", f"landing folder (default: <project>/{DEFAULT_LANDING})")
+wait_option = click.option(
+    "--wait",
+    type=float,
+    default=0.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="when another shoplog writer holds the database, wait up to SECONDS for it "
+    "(default: fail at once, naming the holder)",
+)
+
+
+@contextmanager
+def _writing(database: Path, command: str, wait: float) -> Iterator[RunRecord]:
+    """Hold the writer lock of ``database`` and record the run in its history (``command``:
+    the history's command, also named in the lock as ``shoplog <command>``)."""
+    with writer_lock(database, f"shoplog {command}", wait), _recorded(database, command) as record:
+        yield record
+
+
+def _recorded(database: Path, command: str) -> AbstractContextManager[RunRecord]:
+    """:func:`shoplog.history.recorded`, counting a run stopped by a signal as interrupted."""
+    return recorded(database, command, interrupted=lambda: bool(_signals_received))
 
 
 def _faults(rates: dict[str, float]) -> Faults:
     from shoplog.generate import Faults
 
     return Faults(**rates)
+
+
+def _record_load(record: RunRecord, summary: LoadSummary) -> None:
+    """The history row of a load: lines in and appended, rejected files, what was loaded."""
+    record.rows_in = record.rows_out = summary.lines_loaded
+    record.failures = len(summary.rejected)
+    record.details = {
+        "load_id": summary.load_id,
+        "files_loaded": summary.files_loaded,
+        "files_skipped": summary.files_skipped,
+        "files_rejected": [f"{r.file_path}: {r.reason}" for r in summary.rejected],
+        "files_unrecognised": len(summary.unrecognised),
+    }
+
+
+def _record_build(record: RunRecord, database: Path, built: DbtOutcome) -> None:
+    """The history row of a build: raw lines in its bound, staged and quarantined rows, failed
+    nodes and the count of nodes by resource type and status."""
+    counts = build_counts(database)
+    if counts is not None:
+        record.rows_in, record.rows_out, record.quarantined = counts
+    record.failures = len(built.failures)
+    nodes: dict[str, dict[str, int]] = {}
+    for (resource_type, status), count in sorted(built.counts.items()):
+        nodes.setdefault(resource_type, {})[status] = count
+    record.details["nodes"] = nodes
+    if not built.success:
+        record.result = "failed"
+        record.message = built.failures[0] if built.failures else "dbt build failed"
 
 
 def _report_load(summary: LoadSummary) -> int:
@@ -233,21 +290,25 @@ def generate(
 )
 @db_option
 @project_dir_option
+@wait_option
 def load_command(
     landing: Path | None,
     loaded_at: datetime | None,
     from_partition: bool,
     db: Path | None,
     project_dir: Path | None,
+    wait: float,
 ) -> int:
     """Append new landing files to the raw log: each line verbatim, each file once."""
     if loaded_at is not None and from_partition:
         raise click.UsageError("--from-partition is not allowed with --loaded-at")
     where = locate(project_dir, db, landing)
     started = time.perf_counter()
-    summary = load(
-        where.landing, where.database, loaded_at=loaded_at, from_partition=from_partition
-    )
+    with _writing(where.database, "load", wait) as record:
+        summary = load(
+            where.landing, where.database, loaded_at=loaded_at, from_partition=from_partition
+        )
+        _record_load(record, summary)
     console.print(
         f"loaded {summary.lines_loaded:,} lines from {summary.files_loaded:,} new files "
         f"({summary.files_skipped:,} already loaded) into {where.database} "
@@ -266,16 +327,18 @@ def load_command(
     help="stamp new files with the time of this run (default: the end of each file's "
     "date=/hour= partition, a backfill of the sample archive, so as_of demos work)",
 )
+@wait_option
 def run_command(
-    landing: Path | None, project_dir: Path | None, db: Path | None, wall_clock: bool
+    landing: Path | None, project_dir: Path | None, db: Path | None, wall_clock: bool, wait: float
 ) -> int:
     """The main job: generate the default sample if the landing folder is empty, load it,
     dbt build, dbt docs generate, and print a summary."""
     where = locate(project_dir, db, landing)
-    return _main_job(where, wall_clock)
+    with _writing(where.database, "run", wait) as record:
+        return _main_job(where, wall_clock, record)
 
 
-def _main_job(where: Locations, wall_clock: bool) -> int:
+def _main_job(where: Locations, wall_clock: bool, record: RunRecord) -> int:
     timings: dict[str, float] = {}
     project, database, landing = where.project_dir, where.database, where.landing
     if not landing.exists() or not discover(landing):
@@ -287,7 +350,9 @@ def _main_job(where: Locations, wall_clock: bool) -> int:
         timings["generate"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    loaded = load(landing, database, from_partition=not wall_clock)
+    with _recorded(database, "load") as load_record:
+        loaded = load(landing, database, from_partition=not wall_clock)
+        _record_load(load_record, loaded)
     timings["load"] = time.perf_counter() - started
     console.print(f"loaded {loaded.lines_loaded:,} new lines from {loaded.files_loaded:,} files")
     load_status = _report_load(loaded)
@@ -295,6 +360,8 @@ def _main_job(where: Locations, wall_clock: bool) -> int:
     started = time.perf_counter()
     built = _dbt_build(where)
     timings["dbt build"] = time.perf_counter() - started
+    _record_build(record, database, built)
+    record.details["timings_s"] = {step: round(s, 3) for step, s in timings.items()}
     if not built.success:
         return 1
 
@@ -303,6 +370,7 @@ def _main_job(where: Locations, wall_clock: bool) -> int:
     timings["dbt docs"] = time.perf_counter() - started
     if not docs.success:
         console.print("[red bold]dbt docs generate failed")
+        record.result, record.message = "failed", "dbt docs generate failed"
         return 1
 
     print_summary(
@@ -320,7 +388,9 @@ def _dbt_build(where: Locations) -> DbtOutcome:
     built = run_dbt(UNIT_TESTS_EXCLUDED, where.project_dir, where.database)
     if not built.success:
         for failure in built.failures:
-            console.print(f"[red]{failure}")
+            if is_duckdb_lock_conflict(failure):  # we hold the shoplog lock: not a shoplog writer
+                failure = foreign_holder_message(where.database, failure)
+            console.print(failure, style="red", markup=False)
         console.print("[red bold]dbt build failed")
     return built
 
@@ -328,12 +398,15 @@ def _dbt_build(where: Locations) -> DbtOutcome:
 @cli.command("build", short_help="dbt build on the log loaded so far (without the unit tests)")
 @project_dir_option
 @db_option
-def build_command(project_dir: Path | None, db: Path | None) -> int:
+@wait_option
+def build_command(project_dir: Path | None, db: Path | None, wait: float) -> int:
     """dbt build of every model, snapshot, seed and data test on the lines loaded so far (the
     dbt unit tests, which check logic on fixed inputs, run in `make test`). Exit 1 if it fails."""
     where = locate(project_dir, db)
     started = time.perf_counter()
-    built = _dbt_build(where)
+    with _writing(where.database, "build", wait) as record:
+        built = _dbt_build(where)
+        _record_build(record, where.database, built)
     if built.success:
         console.print(f"built {where.database} in {time.perf_counter() - started:.1f} s")
     return 0 if built.success else 1
@@ -379,14 +452,19 @@ def reconcile(landing: Path | None, db: Path | None, project_dir: Path | None) -
 )
 @db_option
 @project_dir_option
-def health(as_json: bool, no_freshness: bool, db: Path | None, project_dir: Path | None) -> int:
+@wait_option
+def health(
+    as_json: bool, no_freshness: bool, db: Path | None, project_dir: Path | None, wait: float
+) -> int:
     """Check the log and the last build; print one line per finding and exit 1 when there is
     one (warnings alone exit 0). Thresholds: the `health` var in dbt_project.yml, freshness
     per producer in models/staging/raw/_raw__sources.yml."""
     from shoplog.health import check_health
 
     where = locate(project_dir, db)
-    report = check_health(where.database, where.project_dir, freshness=not no_freshness)
+    # dbt opens the database for writing, even for a freshness check: take the writers' turn
+    with writer_lock(where.database, "shoplog health", wait):
+        report = check_health(where.database, where.project_dir, freshness=not no_freshness)
     if as_json:
         click.echo(report.to_json())
     else:
@@ -413,20 +491,23 @@ def health(as_json: bool, no_freshness: bool, db: Path | None, project_dir: Path
 @click.option("--batches", type=int, default=4, show_default=True)
 @_path_option("--workdir", f"scratch folder, emptied first (default: <project>/{DEFAULT_WORKDIR})")
 @project_dir_option
+@wait_option
 def replay_check_command(
-    landing: Path | None, batches: int, workdir: Path | None, project_dir: Path | None
+    landing: Path | None,
+    batches: int,
+    workdir: Path | None,
+    project_dir: Path | None,
+    wait: float,
 ) -> int:
     """Deliver the landing folder in batches, building after each; compare every model with a
     full refresh and the snapshots with their replay. Exit 1 on a difference."""
     from shoplog.replay import replay_check
 
     where = locate(project_dir, landing=landing)
-    verdicts = replay_check(
-        where.landing,
-        where.under_project(workdir, DEFAULT_WORKDIR),
-        batches,
-        where.project_dir,
-    )
+    scratch = where.under_project(workdir, DEFAULT_WORKDIR)
+    # the lock file sits beside the workdir (<workdir>.lock): the check empties the workdir
+    with writer_lock(scratch, "shoplog replay-check", wait):
+        verdicts = replay_check(where.landing, scratch, batches, where.project_dir)
     for verdict in verdicts:
         mark = "[green]same" if verdict.same else "[red bold]DIFFERENT"
         left = verdict.left[0] if verdict.left else "-"
@@ -443,14 +524,25 @@ def replay_check_command(
 @_path_option("--out", "the new (empty) DuckDB file", required=True)
 @project_dir_option
 @db_option
-def replay_command(out: Path, project_dir: Path | None, db: Path | None) -> int:
-    """Rebuild the snapshots of the database into the empty OUT from its raw log alone."""
+@wait_option
+def replay_command(out: Path, project_dir: Path | None, db: Path | None, wait: float) -> int:
+    """Rebuild the snapshots of the database into the empty OUT from its raw log alone (the
+    run is recorded in the source database's history)."""
     from shoplog.replay import replay, snapshot_rows
 
     where = locate(project_dir, db)
-    steps = replay(where.database, out, where.project_dir, quiet=False)
+    # The source is locked too: DuckDB will not open a file another process is writing. The
+    # new database is locked when its folder exists: a failed replay leaves no folder it made.
+    with (
+        writer_lock(out, "shoplog replay", wait) if out.parent.is_dir() else nullcontext(),
+        _writing(where.database, "replay", wait) as record,
+    ):
+        steps = replay(where.database, out, where.project_dir, quiet=False)
+        snapshots = snapshot_rows(out)
+        record.rows_out = sum(rows for rows, _digest in snapshots.values())
+        record.details = {"out": str(out), "steps": len(steps)}
     console.print(f"replayed {len(steps)} load(s) into {out}")
-    for name, (rows, _digest) in snapshot_rows(out).items():
+    for name, (rows, _digest) in snapshots.items():
         console.print(f"{name}: {rows:,} rows")
     return 0
 
@@ -484,6 +576,38 @@ def evaluate(as_json: bool, project_dir: Path | None) -> int:
 
     args = ["--project-dir", str(locate(project_dir).project_dir)]
     return evaluate_project([*args, "--json"] if as_json else args)
+
+
+@cli.command(short_help="the last runs (loads, builds, replays) and their trends")
+@click.option("--limit", type=int, default=20, show_default=True, help="how many runs to show")
+@click.option("--json", "as_json", is_flag=True, help="print the runs and trends as JSON")
+@db_option
+@project_dir_option
+def history(limit: int, as_json: bool, db: Path | None, project_dir: Path | None) -> int:
+    """The last runs recorded in ops.run_history (newest first) and the trends: the last build's
+    duration and the quarantine rate of the lines it took in, against the median of the builds
+    before. Exit 1 when there is no database."""
+    import json
+
+    import duckdb
+
+    from shoplog.history import last_runs, trends
+    from shoplog.report import print_history
+
+    database = locate(project_dir, db).database
+    if not database.is_file():
+        console.print(f"[red bold]error:[/] no database at {database}")
+        return 1
+    try:
+        runs, trend = last_runs(database, limit), trends(database)
+    except duckdb.Error as exc:  # e.g. a writer has the file open: DuckDB allows one process
+        console.print(f"[red bold]error:[/] cannot read {database}: {exc}")
+        return 2
+    if as_json:
+        click.echo(json.dumps({"runs": runs, "trends": trend}, indent=2, default=str))
+    else:
+        print_history(runs, trend)
+    return 0
 
 
 _signals_received: list[int] = []
@@ -522,6 +646,9 @@ def _run(args: list[str]) -> int:
     except click.ClickException as error:  # a usage error: exit 2, as argparse did
         error.show()
         return error.exit_code
+    except LockHeldError as exc:  # one line, however long: scripts grep it
+        console.print(f"error: {exc}", soft_wrap=True, markup=False, highlight=False)
+        return 2
     except (LoadError, BuildError, ValueError) as exc:
         console.print(f"[red bold]error:[/] {exc}")
         return 2

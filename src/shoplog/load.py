@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from shoplog.lock import foreign_holder_message, is_duckdb_lock_conflict
 from shoplog.progress import progress_bar
 
 #: File endings the loader takes (compared case-insensitively).
@@ -166,11 +167,8 @@ def connect(database: Path) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(database))
     except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise LoadError(
-                f"database {database} is in use by another process (a loader or a dbt run); "
-                f"wait for it to finish and run again. DuckDB said: {exc}"
-            ) from exc
+        if is_duckdb_lock_conflict(exc):
+            raise LoadError(foreign_holder_message(database, exc)) from exc
         raise
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from rich.table import Table
@@ -40,6 +41,23 @@ def quarantine_counts(database: Path) -> list[tuple[str, int]]:
             ).fetchall()
         except duckdb.CatalogException:
             return []
+
+
+def build_counts(database: Path) -> tuple[int, int, int] | None:
+    """(raw lines in the last build's bound, staged rows, quarantined rows) of
+    ``staging.base_raw__lines``; None before a build or when the database cannot be read."""
+    try:
+        with duckdb.connect(str(database), read_only=True) as con:
+            raw, staged, quarantined = con.execute(
+                "select (select count(*) from raw.events where load_id <= "
+                "(select max(load_id) from staging.base_raw__lines)), "
+                "count(*) filter (where line_status = 'staged'), "
+                "count(*) filter (where line_status = 'quarantined') "
+                "from staging.base_raw__lines"
+            ).fetchall()[0]
+    except duckdb.Error:
+        return None
+    return int(raw), int(staged), int(quarantined)
 
 
 def print_summary(
@@ -192,3 +210,54 @@ def print_reconciliation(rows: list[dict]) -> bool:
     totals = {c: sum(int(r[c]) for r in rows) for c in RECONCILE_COLUMNS[2:]}
     console.print(", ".join(f"{name}: {value:,}" for name, value in totals.items()))
     return balanced
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} s"
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2%}"
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def print_history(runs: list[dict[str, Any]], trend: dict[str, dict[str, Any]]) -> None:
+    """The run history as a table on stdout (newest first) and one line of trends."""
+    import sys
+
+    from rich import box
+    from rich.console import Console
+
+    from shoplog.history import quarantine_rate
+
+    out = Console(width=None if sys.stdout.isatty() else 132)
+    table = Table(title="run history (UTC)", box=box.SIMPLE_HEAD)
+    for name in ("started", "command", "who", "result"):
+        table.add_column(name, no_wrap=True)
+    for name in ("duration", "rows in", "rows out", "quarantined", "failures"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for run in runs:
+        colour = {"success": "green", "failed": "red", "interrupted": "yellow"}[run["result"]]
+        table.add_row(
+            run["started_at"].isoformat(sep=" ", timespec="seconds"),
+            run["command"],
+            run["who"],
+            f"[{colour}]{run['result']}[/]",
+            _seconds(run["duration_s"]),
+            _count(run["rows_in"]),
+            _count(run["rows_out"]),
+            _rate(quarantine_rate(run["quarantined"], run["rows_in"])),
+            _count(run["failures"]),
+        )
+    out.print(table)
+    builds, rates = trend["build_seconds"], trend["quarantine_rate"]
+    out.print(
+        f"build time: last {_seconds(builds['last'])}, median of the "
+        f"{builds['previous_runs']} before {_seconds(builds['median_previous'])}; "
+        f"quarantine rate of new lines: last {_rate(rates['last'])}, median of the "
+        f"{rates['previous_runs']} before {_rate(rates['median_previous'])}",
+        soft_wrap=True,
+    )

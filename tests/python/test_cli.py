@@ -33,16 +33,17 @@ OPTIONS = {
         "--unknown-type-rate",
         "--v2-rate",
     ],
-    "load": ["--landing", "--loaded-at", "--from-partition", "--db", "--project-dir"],
-    "run": ["--landing", "--project-dir", "--db", "--wall-clock"],
-    "build": ["--project-dir", "--db"],
+    "load": ["--landing", "--loaded-at", "--from-partition", "--db", "--project-dir", "--wait"],
+    "run": ["--landing", "--project-dir", "--db", "--wall-clock", "--wait"],
+    "build": ["--project-dir", "--db", "--wait"],
     "validate": ["--db", "--project-dir"],
     "reconcile": ["--landing", "--db", "--project-dir"],
-    "health": ["--json", "--no-freshness", "--db", "--project-dir"],
-    "replay-check": ["--landing", "--batches", "--workdir", "--project-dir"],
-    "replay": ["--out", "--project-dir", "--db"],
+    "health": ["--json", "--no-freshness", "--db", "--project-dir", "--wait"],
+    "replay-check": ["--landing", "--batches", "--workdir", "--project-dir", "--wait"],
+    "replay": ["--out", "--project-dir", "--db", "--wait"],
     "er-report": ["--truth", "--db", "--project-dir"],
     "evaluate": ["--json", "--project-dir"],
+    "history": ["--limit", "--json", "--db", "--project-dir"],
 }
 
 

@@ -136,7 +136,7 @@ def test_a_second_writer_gets_a_clear_error(tmp_path: Path) -> None:
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
-        with pytest.raises(LoadError, match="in use by another process"):
+        with pytest.raises(LoadError, match="in another process that is not a shoplog writer"):
             load(landing, database, progress=False)
     finally:
         holder.kill()
