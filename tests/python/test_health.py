@@ -85,7 +85,7 @@ def test_health_names_each_condition(tmp_path: Path) -> None:
     code = main(["health", "--no-freshness", *db, *project])
 
     privacy = ("stale_source", "privacy", "warn")  # no privacy file: a warning only
-    assert stale == [("stale_source", "web", "error"), privacy]
+    assert stale == [privacy, ("stale_source", "web", "error")]
     today = f"web {now:%Y-%m-%d}"
     arrived = [
         ("quarantine_rate", today, "error"),
