@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +52,9 @@ LOG_CLOCK_RELATION = "staging.stg_raw__log_clock"
 SERVING_FILE = "serving.duckdb"
 CURRENT_FILE = "current.json"
 BUILDS_DIR = "builds"
+#: The prefix of a build folder being written.
+TEMPORARY = ".tmp-"
+BUILD_ID_IN_NAME = re.compile(r"\d{8}T\d{12}Z-[0-9a-f]{6}")
 #: Build folders kept by default, and at least (a reader that connected just before a switch
 #: must still find the previous build's files).
 DEFAULT_KEEP = 3
@@ -113,18 +117,21 @@ def new_build_id(now: datetime) -> str:
 
 
 def _content(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:
+    """The row count and content hash of ``relation`` (see :func:`content_sql`)."""
     row = con.execute(content_sql(relation)).fetchone()
     assert row is not None  # an aggregate returns one row
     return int(row[0]), str(row[1])
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    """The names and types of ``relation``'s columns, in order."""
     return [
         (str(r[0]), str(r[1])) for r in con.execute(f"describe select * from {relation}").fetchall()
     ]
 
 
 def _parquet(path: Path) -> str:
+    """The SQL that reads the Parquet file ``path``."""
     return f"read_parquet({literal(path)})"
 
 
@@ -173,6 +180,7 @@ def _check(tables: Iterable[tuple[PublishedTable, list[tuple[str, str]]]]) -> No
 
 
 def _fsync(path: Path) -> None:
+    """Flush ``path`` (a file or a folder) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -229,6 +237,7 @@ def _replace(temporary: Path, final: Path) -> None:
 
 
 def _current_record(publication: Publication) -> str:
+    """``current.json``: the publication's record, with each table's Parquet path."""
     tables = {
         f"{t.schema_name}.{t.table_name}": {**asdict(t), "path": str(t.path)}
         for t in publication.tables
@@ -253,12 +262,30 @@ def build_ids(serving: Path) -> list[str]:
     return sorted(p.name for p in builds.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def _leftovers(serving: Path) -> Iterator[tuple[str, Path]]:
+    """The temporary files and folders under ``serving`` (of a publication that is running,
+    or one that was killed), with their build ids."""
+    for path in [*serving.glob(".*.tmp*"), *(serving / BUILDS_DIR).glob(f"{TEMPORARY}*")]:
+        found = BUILD_ID_IN_NAME.search(path.name)
+        if found:
+            yield found.group(0), path
+
+
 def prune(serving: Path, keep: int, current: str) -> tuple[str, ...]:
-    """Delete the build folders beyond the newest ``keep`` (never ``current``); return their
-    ids."""
-    doomed = [b for b in build_ids(serving)[:-keep] if b != current]
+    """Delete the build folders beyond the newest ``keep`` (never ``current``), and what
+    killed publications left behind that is older than every kept build; return the ids of
+    the deleted builds."""
+    kept = build_ids(serving)
+    doomed = [b for b in kept[:-keep] if b != current]
     for build_id in doomed:
         shutil.rmtree(serving / BUILDS_DIR / build_id)
+    oldest = min(b for b in kept if b not in doomed)
+    for build_id, path in _leftovers(serving):
+        if build_id < oldest:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
     return tuple(doomed)
 
 
@@ -280,7 +307,7 @@ def publish(
     serving = serving.resolve()
     builds = serving / BUILDS_DIR
     build_dir = builds / build_id
-    staging_dir = builds / f".tmp-{build_id}"
+    staging_dir = builds / f"{TEMPORARY}{build_id}"
     staging_file = serving / f".{SERVING_FILE}.{build_id}.tmp"
     builds.mkdir(parents=True, exist_ok=True)
     try:

@@ -141,6 +141,11 @@ def test_each_publication_switches_readers_and_keeps_the_newest_builds(
     source: Path, tmp_path: Path
 ) -> None:
     serving = tmp_path / "serving"
+    # what a killed publication left (older than any build) and a running one is writing
+    killed, running = "20261126T115900000000Z-aaaaaa", "20261126T130000000000Z-bbbbbb"
+    for build_id in (killed, running):
+        (serving / "builds" / f".tmp-{build_id}" / "marts").mkdir(parents=True)
+        (serving / f".serving.duckdb.{build_id}.tmp").write_text("partial")
     published = []
     for n in range(4):
         _execute(
@@ -153,6 +158,16 @@ def test_each_publication_switches_readers_and_keeps_the_newest_builds(
     assert ids == sorted(ids)  # build ids sort by time
     assert [p.pruned for p in published] == [(), (), (ids[0],), (ids[1],)]
     assert build_ids(serving) == ids[2:]
+    assert sorted(p.relative_to(serving).as_posix() for p in serving.glob("*/*")) == [
+        f"builds/.tmp-{running}",
+        *(f"builds/{build_id}" for build_id in ids[2:]),
+    ]
+    assert sorted(p.name for p in serving.iterdir()) == [
+        f".serving.duckdb.{running}.tmp",
+        "builds",
+        "current.json",
+        "serving.duckdb",
+    ]
     assert query(serving / "serving.duckdb", "select build_id from shoplog_publication.build") == [
         (ids[3],)
     ]
