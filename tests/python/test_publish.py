@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from shoplog.build import UNIT_TESTS_EXCLUDED, DbtOutcome
 from shoplog.cli import main
 from shoplog.publish import (
     PublishError,
@@ -224,6 +225,32 @@ def test_shoplog_publish_serves_beside_the_database_by_default(
     served = source.parent / "serving" / "serving.duckdb"
     assert _content(served) == _content(source)
     assert f"to {served}" in capsys.readouterr().err.replace("\n", "")
+
+
+@pytest.mark.parametrize("command", ["build", "run"])
+def test_a_failed_build_publishes_nothing_and_a_good_one_publishes(
+    command: str, source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serving = tmp_path / "serving"
+    outcomes = iter([False, True])
+    builds: list[list[str]] = []
+
+    def dbt(args: list[str], *rest: object, **options: object) -> DbtOutcome:
+        builds.append(args)
+        return DbtOutcome(command=args, success=next(outcomes))
+
+    monkeypatch.setattr("shoplog.cli.run_dbt", dbt)
+    options = ["--db", str(source), "--serving", str(serving), "--project-dir", str(PROJECT_DIR)]
+    if command == "run":  # the job loads first: one event, so it does not generate a sample
+        landing = write_landing(tmp_path / "landing", [_batch(1)[0]])
+        options += ["--landing", str(landing)]
+
+    assert main([command, *options]) == 1
+    assert not serving.exists()
+    if command == "build":
+        assert main([command, *options]) == 0
+        assert _content(serving / "serving.duckdb") == _content(source)
+    assert builds == [UNIT_TESTS_EXCLUDED] * (2 if command == "build" else 1)
 
 
 def _batch(day: int) -> list[dict]:
