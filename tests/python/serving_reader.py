@@ -4,8 +4,9 @@
 (a new connection each time) and, in one transaction, read the publication's build id and
 tables, then check that every view reads that build's folder and that its row count and
 content hash are what the publication says. Print a JSON report: queries run, errors (their
-messages), mixed answers (a view of another build, or counts or hashes not the publication's)
-and, per build id seen, each table's (row count, content hash).
+messages), mixed answers (a view of another build, or counts or hashes not the publication's),
+per build id seen each table's (row count, content hash), the seconds it ran and its longest
+read (connect and check a whole build).
 
 ``hold SERVING STOP``: open one connection, print its build id, wait for STOP, then read that
 build's tables through the same connection and print the report: a reader that held the file
@@ -69,6 +70,8 @@ def main(mode: str, serving: Path, stop: Path) -> dict[str, Any]:
                 time.sleep(0.05)
             read_build(con, report)
         return report
+    started = last = time.monotonic()
+    report["longest_read_s"] = 0.0
     while not stop.exists():
         try:
             with duckdb.connect(path, read_only=True) as con:
@@ -76,7 +79,11 @@ def main(mode: str, serving: Path, stop: Path) -> dict[str, Any]:
                 read_build(con, report)
         except duckdb.Error as exc:
             report["errors"].append(str(exc))
+        now = time.monotonic()
+        report["longest_read_s"] = max(report["longest_read_s"], round(now - last, 3))
+        last = now
         time.sleep(0.01)  # leave the builds some CPU
+    report["seconds"] = round(time.monotonic() - started, 1)
     return report
 
 

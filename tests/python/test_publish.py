@@ -318,7 +318,8 @@ def test_a_reader_in_a_loop_never_errs_and_always_sees_one_whole_build(tmp_path:
     print(
         f"\nreader loop: {report['queries']} queries on {report['connections']} connections, "
         f"{len(report['errors'])} errors, {report['mixed']} mixed answers, "
-        f"{len(report['builds'])} build ids seen of {len(built)} published, {elapsed:.0f} s"
+        f"{len(report['builds'])} build ids seen of {len(built)} published; reader ran "
+        f"{report['seconds']} s, longest read {report['longest_read_s']} s; test {elapsed:.0f} s"
     )
     assert report["errors"] == []
     assert report["mixed"] == 0
