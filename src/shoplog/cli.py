@@ -32,9 +32,10 @@ from shoplog.build import UNIT_TESTS_EXCLUDED, BuildError, DbtOutcome, run_dbt
 from shoplog.generate import DELETION_RATE
 from shoplog.history import RunRecord, recorded
 from shoplog.load import LoadError, LoadSummary, discover, load
-from shoplog.locations import DEFAULT_DB, DEFAULT_LANDING, Locations, locate
+from shoplog.locations import DEFAULT_DB, DEFAULT_LANDING, DEFAULT_SERVING_NAME, Locations, locate
 from shoplog.lock import LockHeldError, foreign_holder_message, is_duckdb_lock_conflict, writer_lock
 from shoplog.progress import console
+from shoplog.publish import DEFAULT_KEEP, MIN_KEEP, PublishError, publish
 from shoplog.report import build_counts, layer_row_counts, print_summary, quarantine_counts
 
 if TYPE_CHECKING:
@@ -143,6 +144,19 @@ def _writing(database: Path, command: str, wait: float) -> Iterator[RunRecord]:
 def _recorded(database: Path, command: str) -> AbstractContextManager[RunRecord]:
     """:func:`shoplog.history.recorded`, counting a run stopped by a signal as interrupted."""
     return recorded(database, command, interrupted=lambda: bool(_signals_received))
+
+
+serving_option = _path_option(
+    "--serving",
+    f"serving folder that readers open (default: {DEFAULT_SERVING_NAME}/ beside the database)",
+)
+keep_option = click.option(
+    "--keep",
+    type=click.IntRange(min=MIN_KEEP),
+    default=DEFAULT_KEEP,
+    show_default=True,
+    help="published builds to keep in the serving folder (readers on an older one lose it)",
+)
 
 
 def _faults(rates: dict[str, float]) -> Faults:
@@ -327,18 +341,26 @@ def load_command(
     help="stamp new files with the time of this run (default: the end of each file's "
     "date=/hour= partition, a backfill of the sample archive, so as_of demos work)",
 )
+@serving_option
+@keep_option
 @wait_option
 def run_command(
-    landing: Path | None, project_dir: Path | None, db: Path | None, wall_clock: bool, wait: float
+    landing: Path | None,
+    project_dir: Path | None,
+    db: Path | None,
+    wall_clock: bool,
+    serving: Path | None,
+    keep: int,
+    wait: float,
 ) -> int:
     """The main job: generate the default sample if the landing folder is empty, load it,
-    dbt build, dbt docs generate, and print a summary."""
-    where = locate(project_dir, db, landing)
+    dbt build, publish to the serving folder, dbt docs generate, and print a summary."""
+    where = locate(project_dir, db, landing, serving)
     with _writing(where.database, "run", wait) as record:
-        return _main_job(where, wall_clock, record)
+        return _main_job(where, wall_clock, keep, record)
 
 
-def _main_job(where: Locations, wall_clock: bool, record: RunRecord) -> int:
+def _main_job(where: Locations, wall_clock: bool, keep: int, record: RunRecord) -> int:
     timings: dict[str, float] = {}
     project, database, landing = where.project_dir, where.database, where.landing
     if not landing.exists() or not discover(landing):
@@ -364,6 +386,11 @@ def _main_job(where: Locations, wall_clock: bool, record: RunRecord) -> int:
     record.details["timings_s"] = {step: round(s, 3) for step, s in timings.items()}
     if not built.success:
         return 1
+
+    started = time.perf_counter()
+    if _publish(where, keep):
+        return 2
+    timings["publish"] = time.perf_counter() - started
 
     started = time.perf_counter()
     docs = run_dbt(["docs", "generate", "--static"], project, database, quiet=True)
@@ -395,21 +422,66 @@ def _dbt_build(where: Locations) -> DbtOutcome:
     return built
 
 
-@cli.command("build", short_help="dbt build on the log loaded so far (without the unit tests)")
+@cli.command("build", short_help="dbt build on the log loaded so far, then publish it")
 @project_dir_option
 @db_option
+@serving_option
+@keep_option
 @wait_option
-def build_command(project_dir: Path | None, db: Path | None, wait: float) -> int:
+def build_command(
+    project_dir: Path | None, db: Path | None, serving: Path | None, keep: int, wait: float
+) -> int:
     """dbt build of every model, snapshot, seed and data test on the lines loaded so far (the
-    dbt unit tests, which check logic on fixed inputs, run in `make test`). Exit 1 if it fails."""
-    where = locate(project_dir, db)
+    dbt unit tests, which check logic on fixed inputs, run in `make test`), then publish the
+    marts and features to the serving folder. Exit 1 if the build fails (nothing is
+    published), 2 if the publication fails."""
+    where = locate(project_dir, db, serving=serving)
     started = time.perf_counter()
     with _writing(where.database, "build", wait) as record:
         built = _dbt_build(where)
         _record_build(record, where.database, built)
-    if built.success:
+        if not built.success:
+            return 1
         console.print(f"built {where.database} in {time.perf_counter() - started:.1f} s")
-    return 0 if built.success else 1
+        return _publish(where, keep)
+
+
+@cli.command("publish", short_help="publish the built marts and features for readers")
+@serving_option
+@keep_option
+@db_option
+@project_dir_option
+@wait_option
+def publish_command(
+    serving: Path | None, keep: int, db: Path | None, project_dir: Path | None, wait: float
+) -> int:
+    """Export the marts and features of the built database to Parquet under the serving
+    folder and switch its serving.duckdb (views over them) to this build atomically; keep the
+    newest KEEP builds. Exit 2 if it cannot (the serving folder is left as it was)."""
+    where = locate(project_dir, db, serving=serving)
+    with writer_lock(where.database, "shoplog publish", wait):
+        return _publish(where, keep)
+
+
+def _publish(where: Locations, keep: int) -> int:
+    """Publish ``where.database`` to ``where.serving`` (the caller holds the writer lock) and
+    record it in the run history: 0 when done, 2 when it could not."""
+    started = time.perf_counter()
+    with _recorded(where.database, "publish") as record:
+        try:
+            done = publish(where.database, where.serving, keep)
+        except PublishError as exc:
+            record.result, record.message = "failed", str(exc)
+            console.print(f"[red bold]publish failed[/] (readers keep the previous build): {exc}")
+            return 2
+        record.rows_out = sum(table.row_count for table in done.tables)
+        record.details = {"build_id": done.build_id, "tables": len(done.tables)}
+    console.print(
+        f"published build {done.build_id} ({len(done.tables)} tables) to {done.serving_file} "
+        f"in {time.perf_counter() - started:.1f} s"
+        + (f"; removed {len(done.pruned)} old build(s)" if done.pruned else "")
+    )
+    return 0
 
 
 @cli.command(short_help="run the Great Expectations suite on the feature mart")

@@ -4,6 +4,8 @@
   else at or above ``$SHOPLOG_PROJECT_DIR``, else at or above the working directory.
 - The database: ``--db``, else ``$SHOPLOG_DB``, else ``<project>/data/shoplog.duckdb``.
 - The landing folder: ``--landing``, else ``<project>/data/landing``.
+- The serving folder (what readers open, see :mod:`shoplog.publish`): ``--serving``, else
+  ``serving/`` beside the database (``<project>/data/serving`` by default).
 
 A relative path given as an option or in the environment is taken relative to the working
 directory, as with any command-line tool; only the defaults live under the project. The project
@@ -24,6 +26,8 @@ DB_ENV = "SHOPLOG_DB"
 #: Defaults, relative to the project directory.
 DEFAULT_DB = Path("data/shoplog.duckdb")
 DEFAULT_LANDING = Path("data/landing")
+#: The serving folder's name, beside the database (so ``data/serving`` by default).
+DEFAULT_SERVING_NAME = "serving"
 
 
 class ProjectNotFoundError(ValueError):
@@ -55,6 +59,7 @@ class Locations:
     project_option: Path | None = None
     db_option: Path | None = None
     landing_option: Path | None = None
+    serving_option: Path | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: Path = field(default_factory=Path.cwd)
 
@@ -87,6 +92,13 @@ class Locations:
             return _absolute(self.landing_option, self.cwd)
         return self.project_dir / DEFAULT_LANDING
 
+    @cached_property
+    def serving(self) -> Path:
+        """The serving folder (an absolute path): the option, else beside the database."""
+        if self.serving_option:
+            return _absolute(self.serving_option, self.cwd)
+        return self.database.parent / DEFAULT_SERVING_NAME
+
     def under_project(self, option: Path | None, default: Path) -> Path:
         """``option`` (relative to the working directory), else ``default`` under the project."""
         if option:
@@ -95,8 +107,13 @@ class Locations:
 
 
 def locate(
-    project_dir: Path | None = None, db: Path | None = None, landing: Path | None = None
+    project_dir: Path | None = None,
+    db: Path | None = None,
+    landing: Path | None = None,
+    serving: Path | None = None,
 ) -> Locations:
     """The locations of one command from its options, the environment and the working
     directory; every ``shoplog`` subcommand goes through this one function."""
-    return Locations(project_option=project_dir, db_option=db, landing_option=landing)
+    return Locations(
+        project_option=project_dir, db_option=db, landing_option=landing, serving_option=serving
+    )
