@@ -58,10 +58,12 @@ def test_a_load_and_a_build_are_recorded_and_shown(
 
     runs = last_runs(database, limit=10)
     assert _known(runs) == [
+        ("publish", "success", None, 8, None, None, None),  # inside the build: 8 mart rows
         ("build", "success", 4, 3, 1, 0, None),
         ("load", "success", 4, 4, None, 0, None),
     ]
-    build, load = runs
+    publish, build, load = runs
+    assert publish["details"]["tables"] == 11
     assert load["details"] == {
         "load_id": 1,
         "files_loaded": 3,
