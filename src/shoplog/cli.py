@@ -26,7 +26,7 @@ import click
 
 from shoplog.build import UNIT_TESTS_EXCLUDED, BuildError, DbtOutcome, run_dbt
 from shoplog.generate import DELETION_RATE
-from shoplog.load import LoadError, LoadSummary, discover, load
+from shoplog.load import JOURNAL_SUFFIX, LoadError, LoadSummary, discover, load
 from shoplog.locations import DEFAULT_DB, DEFAULT_LANDING, Locations, locate
 from shoplog.progress import console
 from shoplog.report import layer_row_counts, print_summary, quarantine_counts
@@ -115,6 +115,11 @@ project_dir_option = _path_option(
 )
 db_option = _path_option("--db", f"DuckDB file (default: $SHOPLOG_DB, else <project>/{DEFAULT_DB})")
 landing_option = _path_option("--landing", f"landing folder (default: <project>/{DEFAULT_LANDING})")
+journal_option = _path_option(
+    "--journal",
+    "the load journal, an append-only file outside the database (default: "
+    f"<db>{JOURNAL_SUFFIX} beside the database)",
+)
 
 
 def _faults(rates: dict[str, float]) -> Faults:
@@ -233,12 +238,14 @@ def generate(
 )
 @db_option
 @project_dir_option
+@journal_option
 def load_command(
     landing: Path | None,
     loaded_at: datetime | None,
     from_partition: bool,
     db: Path | None,
     project_dir: Path | None,
+    journal: Path | None,
 ) -> int:
     """Append new landing files to the raw log: each line verbatim, each file once."""
     if loaded_at is not None and from_partition:
@@ -246,7 +253,11 @@ def load_command(
     where = locate(project_dir, db, landing)
     started = time.perf_counter()
     summary = load(
-        where.landing, where.database, loaded_at=loaded_at, from_partition=from_partition
+        where.landing,
+        where.database,
+        loaded_at=loaded_at,
+        from_partition=from_partition,
+        journal=journal,
     )
     console.print(
         f"loaded {summary.lines_loaded:,} lines from {summary.files_loaded:,} new files "
@@ -266,16 +277,21 @@ def load_command(
     help="stamp new files with the time of this run (default: the end of each file's "
     "date=/hour= partition, a backfill of the sample archive, so as_of demos work)",
 )
+@journal_option
 def run_command(
-    landing: Path | None, project_dir: Path | None, db: Path | None, wall_clock: bool
+    landing: Path | None,
+    project_dir: Path | None,
+    db: Path | None,
+    wall_clock: bool,
+    journal: Path | None,
 ) -> int:
     """The main job: generate the default sample if the landing folder is empty, load it,
     dbt build, dbt docs generate, and print a summary."""
     where = locate(project_dir, db, landing)
-    return _main_job(where, wall_clock)
+    return _main_job(where, wall_clock, journal)
 
 
-def _main_job(where: Locations, wall_clock: bool) -> int:
+def _main_job(where: Locations, wall_clock: bool, journal: Path | None = None) -> int:
     timings: dict[str, float] = {}
     project, database, landing = where.project_dir, where.database, where.landing
     if not landing.exists() or not discover(landing):
@@ -287,7 +303,7 @@ def _main_job(where: Locations, wall_clock: bool) -> int:
         timings["generate"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    loaded = load(landing, database, from_partition=not wall_clock)
+    loaded = load(landing, database, from_partition=not wall_clock, journal=journal)
     timings["load"] = time.perf_counter() - started
     console.print(f"loaded {loaded.lines_loaded:,} new lines from {loaded.files_loaded:,} files")
     load_status = _report_load(loaded)
@@ -419,6 +435,38 @@ def replay_command(out: Path, project_dir: Path | None, db: Path | None) -> int:
     console.print(f"replayed {len(steps)} load(s) into {out}")
     for name, (rows, _digest) in snapshot_rows(out).items():
         console.print(f"{name}: {rows:,} rows")
+    return 0
+
+
+@cli.command("recover", short_help="rebuild a lost database from the landing files and the journal")
+@journal_option
+@landing_option
+@_path_option(
+    "--db",
+    f"the new DuckDB file to build (must not exist; default: $SHOPLOG_DB, else <project>/"
+    f"{DEFAULT_DB})",
+)
+@project_dir_option
+def recover_command(
+    journal: Path | None, landing: Path | None, db: Path | None, project_dir: Path | None
+) -> int:
+    """Rebuild a lost database into the new DB: check the landing files against the journal,
+    reload each loader run with its original load id and load time, rebuild the snapshots run
+    by run (as `shoplog replay`), then dbt build. Nothing is left behind if it fails."""
+    from shoplog.load import journal_path
+    from shoplog.recover import recover
+
+    where = locate(project_dir, db, landing)
+    journal = journal or journal_path(where.database)
+    started = time.perf_counter()
+    done = recover(journal, where.landing, where.database, where.project_dir, quiet=False)
+    console.print(
+        f"recovered {where.database} from {journal} and {where.landing} "
+        f"in {time.perf_counter() - started:.1f} s: {done.loads} loader run(s), "
+        f"{done.files:,} files, {done.lines:,} lines, {done.rejections} rejection(s) "
+        f"with their original load times; snapshots replayed as of {done.as_ofs[0]} .. "
+        f"{done.as_ofs[-1]}; dbt build done (not published)"
+    )
     return 0
 
 
