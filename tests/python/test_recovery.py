@@ -20,8 +20,10 @@ from shoplog.replay import batch_files, database_schemas, deliver, table_hashes
 
 from .conftest import PROJECT_DIR, SMALL_FAULTS, query
 
-#: Schemas of tables that record wall-clock operations (a run history), which a rebuild cannot
-#: and should not reproduce; none exists yet (``ops`` is where the run history goes).
+#: The only tables left out of the comparison: schemas of tables that record wall-clock
+#: operations (the run history, ``ops.run_history``, another part of issue 11), which a rebuild
+#: cannot and should not reproduce. Every other table of every schema is compared (36 on this
+#: log: raw, staging, identity, core, marts, features, snapshots and the seeds' reference).
 WALL_CLOCK_SCHEMAS = {"ops"}
 
 
