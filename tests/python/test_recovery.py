@@ -71,7 +71,6 @@ def test_recovery_from_landing_and_journal_gives_back_every_table(tmp_path: Path
 
     done = recover(journal_path(lost), landing, recovered, PROJECT_DIR)
 
-    print("TABLES", len(before), sorted(before))
     assert whole_database(recovered) == before
     assert {name.split(".")[0] for name in before} >= {
         "raw",
