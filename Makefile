@@ -55,4 +55,4 @@ bench: setup ## generate, load and build a 1M-event log; print wall times
 	$(BIN)/python scripts/benchmark.py
 
 clean: ## remove build outputs and local data (not the venv)
-	rm -rf target logs data/*.duckdb data/landing data/serving
+	rm -rf target logs data/*.duckdb data/*.duckdb.journal.jsonl data/landing data/serving

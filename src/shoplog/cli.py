@@ -31,7 +31,7 @@ import click
 from shoplog.build import UNIT_TESTS_EXCLUDED, BuildError, DbtOutcome, run_dbt
 from shoplog.generate import DELETION_RATE
 from shoplog.history import RunRecord, recorded
-from shoplog.load import LoadError, LoadSummary, discover, load
+from shoplog.load import JOURNAL_SUFFIX, LoadError, LoadSummary, discover, load
 from shoplog.locations import DEFAULT_DB, DEFAULT_LANDING, DEFAULT_SERVING_NAME, Locations, locate
 from shoplog.lock import LockHeldError, foreign_holder_message, is_duckdb_lock_conflict, writer_lock
 from shoplog.progress import console
@@ -156,6 +156,11 @@ keep_option = click.option(
     default=DEFAULT_KEEP,
     show_default=True,
     help="published builds to keep in the serving folder (readers on an older one lose it)",
+)
+journal_option = _path_option(
+    "--journal",
+    "the load journal, an append-only file outside the database (default: "
+    f"<db>{JOURNAL_SUFFIX} beside the database)",
 )
 
 
@@ -305,6 +310,7 @@ def generate(
 @db_option
 @project_dir_option
 @wait_option
+@journal_option
 def load_command(
     landing: Path | None,
     loaded_at: datetime | None,
@@ -312,6 +318,7 @@ def load_command(
     db: Path | None,
     project_dir: Path | None,
     wait: float,
+    journal: Path | None,
 ) -> int:
     """Append new landing files to the raw log: each line verbatim, each file once."""
     if loaded_at is not None and from_partition:
@@ -320,7 +327,11 @@ def load_command(
     started = time.perf_counter()
     with _writing(where.database, "load", wait) as record:
         summary = load(
-            where.landing, where.database, loaded_at=loaded_at, from_partition=from_partition
+            where.landing,
+            where.database,
+            loaded_at=loaded_at,
+            from_partition=from_partition,
+            journal=journal,
         )
         _record_load(record, summary)
     console.print(
@@ -344,6 +355,7 @@ def load_command(
 @serving_option
 @keep_option
 @wait_option
+@journal_option
 def run_command(
     landing: Path | None,
     project_dir: Path | None,
@@ -352,15 +364,18 @@ def run_command(
     serving: Path | None,
     keep: int,
     wait: float,
+    journal: Path | None,
 ) -> int:
     """The main job: generate the default sample if the landing folder is empty, load it,
     dbt build, publish to the serving folder, dbt docs generate, and print a summary."""
     where = locate(project_dir, db, landing, serving)
     with _writing(where.database, "run", wait) as record:
-        return _main_job(where, wall_clock, keep, record)
+        return _main_job(where, wall_clock, keep, record, journal)
 
 
-def _main_job(where: Locations, wall_clock: bool, keep: int, record: RunRecord) -> int:
+def _main_job(
+    where: Locations, wall_clock: bool, keep: int, record: RunRecord, journal: Path | None
+) -> int:
     timings: dict[str, float] = {}
     project, database, landing = where.project_dir, where.database, where.landing
     if not landing.exists() or not discover(landing):
@@ -373,7 +388,7 @@ def _main_job(where: Locations, wall_clock: bool, keep: int, record: RunRecord) 
 
     started = time.perf_counter()
     with _recorded(database, "load") as load_record:
-        loaded = load(landing, database, from_partition=not wall_clock)
+        loaded = load(landing, database, from_partition=not wall_clock, journal=journal)
         _record_load(load_record, loaded)
     timings["load"] = time.perf_counter() - started
     console.print(f"loaded {loaded.lines_loaded:,} new lines from {loaded.files_loaded:,} files")
@@ -617,6 +632,51 @@ def replay_command(out: Path, project_dir: Path | None, db: Path | None, wait: f
     for name, (rows, _digest) in snapshots.items():
         console.print(f"{name}: {rows:,} rows")
     return 0
+
+
+@cli.command("recover", short_help="rebuild a lost database from the landing files and the journal")
+@journal_option
+@landing_option
+@_path_option(
+    "--db",
+    f"the new DuckDB file to build (must not exist; default: $SHOPLOG_DB, else <project>/"
+    f"{DEFAULT_DB})",
+)
+@project_dir_option
+@serving_option
+@keep_option
+@wait_option
+def recover_command(
+    journal: Path | None,
+    landing: Path | None,
+    db: Path | None,
+    project_dir: Path | None,
+    serving: Path | None,
+    keep: int,
+    wait: float,
+) -> int:
+    """Rebuild a lost database into the new DB: check the landing files against the journal,
+    reload each loader run with its original load id and load time, rebuild the snapshots run
+    by run (as `shoplog replay`), dbt build, then publish. Nothing is left behind if it fails."""
+    from shoplog.load import journal_path
+    from shoplog.recover import recover
+
+    where = locate(project_dir, db, landing, serving)
+    journal = journal or journal_path(where.database)
+    started = time.perf_counter()
+    with writer_lock(where.database, "shoplog recover", wait):
+        done = recover(journal, where.landing, where.database, where.project_dir, quiet=False)
+        with _recorded(where.database, "recover") as record:
+            record.rows_in = record.rows_out = done.lines
+            record.details = {"loads": done.loads, "files": done.files}
+        console.print(
+            f"recovered {where.database} from {journal} and {where.landing} "
+            f"in {time.perf_counter() - started:.1f} s: {done.loads} loader run(s), "
+            f"{done.files:,} files, {done.lines:,} lines, {done.rejections} rejection(s) "
+            f"with their original load times; snapshots replayed as of {done.as_ofs[0]} .. "
+            f"{done.as_ofs[-1]}; dbt build done"
+        )
+        return _publish(where, keep)
 
 
 @cli.command(

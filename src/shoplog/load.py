@@ -16,19 +16,43 @@ A file that cannot be read (a corrupt, truncated or non-gzip ``.gz``, a broken s
 recorded in ``raw.load_rejections`` and named in :class:`LoadSummary`; the other files of the run
 are still loaded, in one transaction. Files whose name the loader does not recognise are listed,
 never skipped silently.
+
+**The load journal.** Load times are knowledge the landing files do not hold, so they must
+survive the database. After each load commits, the loader appends every new row of
+``raw.load_manifest`` and ``raw.load_rejections`` to an append-only journal file outside the
+database (default ``<database>.journal.jsonl`` beside it; :func:`journal_path`), flushed and
+fsynced. The file is JSON Lines, UTF-8, one object per line, never rewritten or truncated:
+
+- a loaded file: ``{"kind": "load", "load_id": 3, "file_path": "source=web/date=.../x.ndjson.gz",
+  "file_sha256": "…", "content_sha256": "…", "file_bytes": 123, "line_count": 4,
+  "loaded_at": "2026-01-02T00:00:00+00:00", "ends_with_newline": true}`` (the manifest row;
+  ``file_path`` relative to the landing folder, times ISO-8601 in UTC);
+- a rejected file: ``{"kind": "rejection", "file_path": "…", "file_sha256": "…" or null,
+  "reason": "corrupt_gzip", "detail": "…", "rejected_at": "…+00:00"}`` (the rejection row).
+
+A crash between the commit and the journal write would lose a load time, so every load starts
+by making the journal catch up: each manifest or rejection row the journal lacks is appended
+first (from the database). A line torn by a crash (not valid JSON) is ignored when the journal
+is read; the catch-up appends that record again in full. A journal recording a loaded file the
+database lacks belongs to another (or a lost) database, and the loader refuses it.
+:func:`load_recorded` loads files with the load id and time the journal gives them:
+``shoplog recover`` (:mod:`shoplog.recover`) rebuilds a lost database with it.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import re
 import stat
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -207,12 +231,182 @@ def printable_path(relative: str) -> str:
     return os.fsencode(relative).decode("utf-8", errors="backslashreplace")
 
 
+#: The journal's default name: the database file's name with this appended.
+JOURNAL_SUFFIX = ".journal.jsonl"
+#: The columns of ``raw.load_manifest`` a journal's ``load`` line holds, in its order.
+MANIFEST_COLUMNS = (
+    "load_id",
+    "file_path",
+    "file_sha256",
+    "content_sha256",
+    "file_bytes",
+    "line_count",
+    "loaded_at",
+    "ends_with_newline",
+)
+#: The columns of ``raw.load_rejections`` a journal's ``rejection`` line holds.
+REJECTION_COLUMNS = ("file_path", "file_sha256", "reason", "detail", "rejected_at")
+
+
+@dataclass(frozen=True)
+class LoadRecord:
+    """One loaded file, as the journal records it: a row of ``raw.load_manifest``."""
+
+    load_id: int
+    file_path: str
+    file_sha256: str
+    content_sha256: str | None
+    file_bytes: int
+    line_count: int
+    loaded_at: datetime  # naive UTC, as in the database
+    ends_with_newline: bool | None
+
+
+@dataclass(frozen=True)
+class RejectionRecord:
+    """One rejected file, as the journal records it: a row of ``raw.load_rejections``."""
+
+    file_path: str
+    file_sha256: str | None
+    reason: str
+    detail: str
+    rejected_at: datetime  # naive UTC
+
+
+@dataclass
+class Journal:
+    """The records of a journal file, in the order they were appended."""
+
+    loads: list[LoadRecord]
+    rejections: list[RejectionRecord]
+
+    def records(self) -> list[LoadRecord | RejectionRecord]:
+        """Every record: the loads, then the rejections."""
+        return [*self.loads, *self.rejections]
+
+
+def journal_path(database: Path) -> Path:
+    """The default journal of ``database``: ``<database>.journal.jsonl`` beside it."""
+    return database.with_name(database.name + JOURNAL_SUFFIX)
+
+
+def _row(record: LoadRecord | RejectionRecord, columns: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(getattr(record, column) for column in columns)
+
+
+def _iso_utc(moment: datetime) -> str:
+    return moment.replace(tzinfo=UTC).isoformat()
+
+
+def _journal_line(record: LoadRecord | RejectionRecord) -> bytes:
+    """One journal line (with its newline) for ``record``."""
+    if isinstance(record, LoadRecord):
+        fields: dict[str, Any] = {
+            "kind": "load",
+            **dict(zip(MANIFEST_COLUMNS, _row(record, MANIFEST_COLUMNS), strict=True)),
+        }
+        fields["loaded_at"] = _iso_utc(record.loaded_at)
+    else:
+        fields = {
+            "kind": "rejection",
+            **dict(zip(REJECTION_COLUMNS, _row(record, REJECTION_COLUMNS), strict=True)),
+        }
+        fields["rejected_at"] = _iso_utc(record.rejected_at)
+    return (json.dumps(fields, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def read_journal(path: Path) -> Journal:
+    """The records of the journal at ``path`` (none when it does not exist).
+
+    A line that is not a JSON object of a known kind (torn by a crash while it was written) is
+    skipped: the loader's catch-up appended the record again in full.
+    """
+    journal = Journal([], [])
+    if not path.exists():
+        return journal
+    for raw in path.read_bytes().split(b"\n"):
+        try:
+            fields = json.loads(raw)
+        except ValueError:
+            continue
+        kind = fields.pop("kind", None) if isinstance(fields, dict) else None
+        try:
+            if kind == "load":
+                fields["loaded_at"] = _utc_naive(datetime.fromisoformat(fields["loaded_at"]))
+                journal.loads.append(LoadRecord(**fields))
+            elif kind == "rejection":
+                fields["rejected_at"] = _utc_naive(datetime.fromisoformat(fields["rejected_at"]))
+                journal.rejections.append(RejectionRecord(**fields))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return journal
+
+
+def _database_records(con: duckdb.DuckDBPyConnection) -> Journal:
+    """The manifest and rejection rows of the database, as journal records."""
+    loads = con.execute(
+        f"select {', '.join(MANIFEST_COLUMNS)} from raw.load_manifest order by load_id, file_path"
+    ).fetchall()
+    rejections = con.execute(
+        f"select {', '.join(REJECTION_COLUMNS)} from raw.load_rejections "
+        "order by rejected_at, file_path, reason"
+    ).fetchall()
+    return Journal(
+        [LoadRecord(*row) for row in loads], [RejectionRecord(*row) for row in rejections]
+    )
+
+
+def _refuse_foreign_journal(path: Path, journal: Journal, database: Journal) -> None:
+    """A :class:`LoadError` when ``journal`` records a load or rejection ``database`` lacks."""
+    known = set(database.records())
+    foreign = [r.file_path for r in journal.records() if r not in known]
+    if foreign:
+        raise LoadError(
+            f"the journal {path} records loads this database does not have (first: {foreign[0]}):"
+            " it is the journal of another or a lost database. Rebuild a lost database with "
+            "`shoplog recover`, or give the loader another journal"
+        )
+
+
+def _catch_up(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Append to the journal at ``path`` every manifest and rejection row it lacks."""
+    journal = read_journal(path)
+    database = _database_records(con)
+    _refuse_foreign_journal(path, journal, database)
+    recorded = set(journal.records())
+    missing = [r for r in database.records() if r not in recorded]
+    if missing:
+        _append_journal(path, [_journal_line(record) for record in missing])
+
+
+def _append_journal(path: Path, lines: list[bytes]) -> None:
+    """Append ``lines`` to the journal, flushed and fsynced; a torn last line is ended first."""
+    created = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab") as out:
+        if out.tell() > 0:
+            with path.open("rb") as existing:
+                existing.seek(-1, os.SEEK_END)
+                if existing.read(1) != b"\n":
+                    out.write(b"\n")
+        out.write(b"".join(lines))
+        out.flush()
+        os.fsync(out.fileno())
+    if created:  # the new directory entry must survive a crash too
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
 def load(
     landing: Path,
     database: Path,
     progress: bool = True,
     loaded_at: datetime | None = None,
     from_partition: bool = False,
+    journal: Path | None = None,
 ) -> LoadSummary:
     """Append every not-yet-loaded file under ``landing`` to ``raw.events`` in ``database``.
 
@@ -224,17 +418,24 @@ def load(
     The load time is ``loaded_at`` if given, else (``from_partition``) the end of each file's
     ``date=/hour=`` partition, else now; never earlier than the latest load time already in the
     manifest and never later than now.
+
+    Each load is also appended to the journal (``journal``, default :func:`journal_path`), after
+    the journal caught up with the database (see the module's docstring).
     """
     if loaded_at is not None and from_partition:
         raise LoadError("give either an explicit load time or from_partition, not both")
     landing = Path(landing)
     files = discover(landing)
+    journal = Path(journal) if journal is not None else journal_path(Path(database))
+    if not Path(database).exists():
+        _refuse_foreign_journal(journal, read_journal(journal), Journal([], []))
     summary = LoadSummary(load_id=None, loaded_at=None)
     summary.unrecognised = unrecognised(landing)
     now = _utc_naive(datetime.now(UTC))
     con = connect(Path(database))
     try:
         con.execute(RAW_DDL)
+        _catch_up(con, journal)
         known = dict(con.execute("select file_path, file_sha256 from raw.load_manifest").fetchall())
         clock_floor = con.execute("select max(loaded_at) from raw.load_manifest").fetchall()[0][0]
         run_stamp = min(_utc_naive(loaded_at), now) if loaded_at is not None else now
@@ -267,7 +468,7 @@ def load(
                     summary.files_skipped += 1
                 continue
             try:
-                content = gzip.decompress(data) if path.name.lower().endswith(".gz") else data
+                content = _content(path, data)
             except (gzip.BadGzipFile, EOFError, zlib.error, OSError) as exc:
                 reason = "truncated_gzip" if isinstance(exc, EOFError) else "corrupt_gzip"
                 summary.rejected.append(Rejection(rel, reason, f"{type(exc).__name__}: {exc}"))
@@ -286,17 +487,7 @@ def load(
                     )
                     continue
                 stamp = min(max(end, clock_floor or end), now)
-            new.append(
-                _NewFile(
-                    rel,
-                    digest,
-                    len(data),
-                    split_lines(content, compressed=False),
-                    stamp,
-                    _sha256(content),
-                    content.endswith(b"\n"),
-                )
-            )
+            new.append(_new_file(rel, data, content, stamp))
         if changed:
             raise LoadError(
                 "landing files changed after they were loaded (landed files are immutable; "
@@ -310,15 +501,66 @@ def load(
                 load_id: int = con.execute(
                     "select coalesce(max(load_id), 0) + 1 from raw.load_manifest"
                 ).fetchall()[0][0]
-                summary.load_id = load_id
-                summary.loaded_at = max(f.loaded_at for f in new)
-                manifest = _append_files(con, new, summary, load_id, progress)
+                _insert_load(con, new, summary, load_id, progress)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        try:
+            _catch_up(con, journal)
+        except OSError as exc:
+            raise LoadError(
+                f"the load was committed but the journal {journal} could not be written ({exc}); "
+                "the next load writes it first"
+            ) from exc
+        return summary
+    finally:
+        con.close()
+
+
+def load_recorded(
+    landing: Path,
+    database: Path,
+    records: Sequence[LoadRecord],
+    rejections: Sequence[RejectionRecord] = (),
+    progress: bool = False,
+) -> LoadSummary:
+    """Load the files of one recorded loader run again, with its load id and load times.
+
+    For recovery (:mod:`shoplog.recover`): each record's file, under ``landing``, is read,
+    checked against the recorded SHA-256 (a changed file is a :class:`LoadError` naming it,
+    and nothing is written) and appended exactly as :func:`load` appended it, so ``raw.events``
+    and ``raw.load_manifest`` get back the rows they had. ``rejections`` are inserted verbatim
+    into ``raw.load_rejections``, in the same transaction. The journal is not written: the
+    records come from it.
+    """
+    landing = Path(landing)
+    if len({record.load_id for record in records}) > 1:
+        raise ValueError("load_recorded takes the files of one load (one load id)")
+    new: list[_NewFile] = []
+    for record in records:
+        data = read_landing_file(landing / record.file_path)
+        if _sha256(data) != record.file_sha256:
+            raise LoadError(
+                f"landing file {record.file_path} is not the file that was loaded "
+                "(its SHA-256 differs from the journal's)"
+            )
+        content = _content(landing / record.file_path, data)
+        new.append(_new_file(record.file_path, data, content, record.loaded_at))
+    summary = LoadSummary(load_id=None, loaded_at=None)
+    con = connect(Path(database))
+    try:
+        con.execute(RAW_DDL)
+        con.execute("begin transaction")
+        try:
+            if rejections:
                 con.executemany(
-                    "insert into raw.load_manifest (load_id, file_path, file_sha256, file_bytes, "
-                    "line_count, loaded_at, content_sha256, ends_with_newline) "
-                    "values (?, ?, ?, ?, ?, ?, ?, ?)",
-                    manifest,
+                    f"insert into raw.load_rejections ({', '.join(REJECTION_COLUMNS)}) "
+                    "values (?, ?, ?, ?, ?)",
+                    [_row(rejection, REJECTION_COLUMNS) for rejection in rejections],
                 )
+            if new:
+                _insert_load(con, new, summary, records[0].load_id, progress)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -326,6 +568,42 @@ def load(
         return summary
     finally:
         con.close()
+
+
+def _content(path: Path, data: bytes) -> bytes:
+    """The file's content: ``data``, decompressed for a ``.gz`` (raises for a bad gzip)."""
+    return gzip.decompress(data) if path.name.lower().endswith(".gz") else data
+
+
+def _new_file(rel: str, data: bytes, content: bytes, stamp: datetime) -> _NewFile:
+    return _NewFile(
+        rel,
+        _sha256(data),
+        len(data),
+        split_lines(content, compressed=False),
+        stamp,
+        _sha256(content),
+        content.endswith(b"\n"),
+    )
+
+
+def _insert_load(
+    con: duckdb.DuckDBPyConnection,
+    new: list[_NewFile],
+    summary: LoadSummary,
+    load_id: int,
+    progress: bool,
+) -> None:
+    """Append ``new`` to ``raw.events`` and ``raw.load_manifest`` as load ``load_id``."""
+    summary.load_id = load_id
+    summary.loaded_at = max(f.loaded_at for f in new)
+    manifest = _append_files(con, new, summary, load_id, progress)
+    con.executemany(
+        "insert into raw.load_manifest (load_id, file_path, file_sha256, file_bytes, "
+        "line_count, loaded_at, content_sha256, ends_with_newline) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?)",
+        manifest,
+    )
 
 
 def _record_rejections(

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -56,6 +58,17 @@ def table_hashes(database: Path, schemas: tuple[str, ...]) -> dict[str, tuple[in
             f"{schema}.{table}": _content_hash(con, f'"{schema}"."{table}"')
             for schema, table in tables
         }
+
+
+def database_schemas(database: Path) -> tuple[str, ...]:
+    """Every schema of ``database`` that holds a base table (raw, the models', snapshots,
+    seeds' …), sorted: with :func:`table_hashes`, the whole database's content."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            "select distinct table_schema from information_schema.tables "
+            "where table_type = 'BASE TABLE' order by 1"
+        ).fetchall()
+    return tuple(schema for (schema,) in rows)
 
 
 def _content_hash(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:
@@ -144,17 +157,48 @@ def replay(source_db: Path, out_db: Path, project_dir: Path, quiet: bool = True)
     are appended to the new database's raw log (as the loader did) and the snapshots, with the
     models they read, are rebuilt with ``as_of`` set to the load time. Returns the as_of values.
     """
-    if out_db.exists():
-        raise BuildError(f"{out_db} exists; replay builds into an empty database")
     if not Path(source_db).is_file():
         raise BuildError(f"no database to replay at {source_db}")
+    with building_into(out_db, "replay"):
+        with duckdb.connect(str(out_db)) as con:
+            _attach(con, source_db)
+            con.execute("create schema raw")
+            con.execute("create table raw.events as select * from source_log.raw.events limit 0")
+            con.execute(
+                "create table raw.load_manifest as "
+                "select * from source_log.raw.load_manifest limit 0"
+            )
+            # One step per loader run (load id), as the scheduled builds followed the loads; a
+            # backfill stamped per partition is one run with many load times, its clock the last.
+            steps = con.execute(
+                "select load_id, max(loaded_at) from source_log.raw.load_manifest "
+                "group by load_id order by load_id"
+            ).fetchall()
+
+        def append(load_id: int) -> None:
+            with duckdb.connect(str(out_db)) as con:
+                _attach(con, source_db)
+                for table in ("events", "load_manifest"):
+                    con.execute(
+                        f"insert into raw.{table} select * from source_log.raw.{table} "
+                        "where load_id = ?",
+                        [load_id],
+                    )
+
+        return replay_steps(out_db, project_dir, steps, append, quiet)
+
+
+@contextmanager
+def building_into(out_db: Path, what: str) -> Iterator[None]:
+    """Build into the new ``out_db`` (refused if it exists); a failed or interrupted build
+    leaves nothing behind: no half-built database to mistake for one, and no folder it made."""
+    if out_db.exists():
+        raise BuildError(f"{out_db} exists; {what} builds into a new database")
     created = [d for d in (out_db.parent, *out_db.parent.parents) if not d.exists()]
     out_db.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return _replay_loads(source_db, out_db, project_dir, quiet)
+        yield
     except BaseException:
-        # A failed or interrupted replay leaves nothing behind: no half-built database to
-        # mistake for one, and no folder it made.
         for leftover in (out_db, out_db.with_name(out_db.name + ".wal")):
             leftover.unlink(missing_ok=True)
         for folder in created:  # deepest first
@@ -168,30 +212,20 @@ def _attach(con: duckdb.DuckDBPyConnection, source_db: Path) -> None:
     con.execute(f"attach '{path}' as source_log (read_only)")
 
 
-def _replay_loads(source_db: Path, out_db: Path, project_dir: Path, quiet: bool) -> list[str]:
-    with duckdb.connect(str(out_db)) as con:
-        _attach(con, source_db)
-        con.execute("create schema raw")
-        con.execute("create table raw.events as select * from source_log.raw.events limit 0")
-        con.execute(
-            "create table raw.load_manifest as select * from source_log.raw.load_manifest limit 0"
-        )
-        # One step per loader run (load id), as the scheduled builds followed the loads; a
-        # backfill stamped per partition is one run with many load times, its clock the last.
-        steps = con.execute(
-            "select load_id, max(loaded_at) from source_log.raw.load_manifest "
-            "group by load_id order by load_id"
-        ).fetchall()
+def replay_steps(
+    out_db: Path,
+    project_dir: Path,
+    steps: Sequence[tuple[int, datetime]],
+    append: Callable[[int], object],
+    quiet: bool,
+) -> list[str]:
+    """Step through the loader runs ``steps`` (load id, its last load time), in order: at each,
+    ``append(load_id)`` adds that run's lines to ``out_db``'s raw log, then the snapshots, with
+    the models they read, are rebuilt with ``as_of`` at the run's load time, as the scheduled
+    build after that run saw the log. Returns the as_of values."""
     as_ofs = []
     for load_id, moment in steps:
-        with duckdb.connect(str(out_db)) as con:
-            _attach(con, source_db)
-            for table in ("events", "load_manifest"):
-                con.execute(
-                    f"insert into raw.{table} select * from source_log.raw.{table} "
-                    "where load_id = ?",
-                    [load_id],
-                )
+        append(load_id)
         as_of = moment.isoformat(sep=" ")
         outcome = run_dbt(
             [

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from shoplog.cli import main
+from shoplog.load import read_journal
 from shoplog.locations import ProjectNotFoundError, locate
 
 from .conftest import PROJECT_DIR, make_event, query, write_landing
@@ -33,8 +34,25 @@ OPTIONS = {
         "--unknown-type-rate",
         "--v2-rate",
     ],
-    "load": ["--landing", "--loaded-at", "--from-partition", "--db", "--project-dir", "--wait"],
-    "run": ["--landing", "--project-dir", "--db", "--wall-clock", "--serving", "--keep", "--wait"],
+    "load": [
+        "--landing",
+        "--loaded-at",
+        "--from-partition",
+        "--db",
+        "--project-dir",
+        "--wait",
+        "--journal",
+    ],
+    "run": [
+        "--landing",
+        "--project-dir",
+        "--db",
+        "--wall-clock",
+        "--serving",
+        "--keep",
+        "--wait",
+        "--journal",
+    ],
     "build": ["--project-dir", "--db", "--serving", "--keep", "--wait"],
     "publish": ["--serving", "--keep", "--db", "--project-dir", "--wait"],
     "validate": ["--db", "--project-dir"],
@@ -42,6 +60,7 @@ OPTIONS = {
     "health": ["--json", "--no-freshness", "--db", "--project-dir", "--wait"],
     "replay-check": ["--landing", "--batches", "--workdir", "--project-dir", "--wait"],
     "replay": ["--out", "--project-dir", "--db", "--wait"],
+    "recover": ["--journal", "--landing", "--db", "--project-dir", "--serving", "--keep", "--wait"],
     "er-report": ["--truth", "--db", "--project-dir"],
     "evaluate": ["--json", "--project-dir"],
     "history": ["--limit", "--json", "--db", "--project-dir"],
@@ -142,6 +161,28 @@ def test_every_subcommand_resolves_a_relative_db_and_the_defaults_the_same_way(
     capsys.readouterr()
     assert main(["reconcile", "--db", "here.duckdb"]) == 1  # loaded, not built: unbalanced
     assert "landed: 1, raw: 1" in capsys.readouterr().err
+
+
+def test_load_journals_where_told_and_recover_refuses_a_changed_landing_file(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    landing = write_landing(
+        project / "data/landing",
+        [make_event(1, "web", "page_view", "2026-01-01T00:00:00.000Z", anonymous_id="a1")],
+    )
+    journal = project / "elsewhere/load.journal.jsonl"
+    assert main(["load", "--journal", str(journal)]) == 0
+    landed = "source=web/date=2026-01-01/hour=00/part-00000.ndjson"
+    (landing / landed).write_text("rewritten\n")
+    capsys.readouterr()
+
+    code = main(["recover", "--journal", str(journal), "--db", "new.duckdb"])
+
+    assert code == 2
+    assert f"{landed} (changed" in capsys.readouterr().err
+    assert not (Path.cwd() / "new.duckdb").exists()
+    assert [record.file_path for record in read_journal(journal).loads] == [landed]
+    assert not (project / "data/shoplog.duckdb.journal.jsonl").exists()
 
 
 def test_outside_a_project_a_default_location_is_a_clear_error(
