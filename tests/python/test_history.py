@@ -63,7 +63,7 @@ def test_a_load_and_a_build_are_recorded_and_shown(
         ("load", "success", 4, 4, None, 0, None),
     ]
     publish, build, load = runs
-    assert publish["details"]["tables"] == 11
+    assert publish["details"]["tables"] == 6  # five marts and the feature mart
     assert load["details"] == {
         "load_id": 1,
         "files_loaded": 3,
