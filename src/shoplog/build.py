@@ -76,6 +76,8 @@ class DbtOutcome:
     #: Where this invocation wrote its artifacts (manifest, docs) and its log.
     target_path: Path | None = None
     log_path: Path | None = None
+    #: Wall seconds of each node dbt ran (its result's ``execution_time``), by unique id.
+    timings: dict[str, float] = field(default_factory=dict)
 
     def count(self, resource_type: str, status: str) -> int:
         return self.counts.get((resource_type, status), 0)
@@ -142,6 +144,7 @@ def _summarise(outcome: DbtOutcome, result: object) -> None:
         status = str(node.status)
         key = (unique_id.split(".", 1)[0], status)
         outcome.counts[key] = outcome.counts.get(key, 0) + 1
+        outcome.timings[unique_id] = float(getattr(node, "execution_time", 0.0) or 0.0)
         if status in {"error", "fail"}:
             outcome.failures.append(f"{unique_id}: {node.message}")
         elif status == "warn":

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import click
 
+from shoplog.bench import STEPS as BENCH_STEPS
 from shoplog.build import UNIT_TESTS_EXCLUDED, BuildError, DbtOutcome, run_dbt
 from shoplog.generate import DELETION_RATE
 from shoplog.history import RunRecord, recorded
@@ -63,6 +64,7 @@ DEFAULT_SAMPLE_FAULTS = {
     "v2_rate": 0.3,
 }
 DEFAULT_WORKDIR = Path("data/replay-check")
+DEFAULT_BENCH_WORKDIR = Path("data/bench")
 #: The fault flags of ``generate``: option name, help.
 FAULT_FLAGS = (
     ("duplicate-rate", "re-deliver an event (same line, later file)"),
@@ -739,6 +741,66 @@ def history(limit: int, as_json: bool, db: Path | None, project_dir: Path | None
         click.echo(json.dumps({"runs": runs, "trends": trend}, indent=2, default=str))
     else:
         print_history(runs, trend)
+    return 0
+
+
+@cli.command(short_help="time load and builds of a log of N events against a plain DuckDB floor")
+@click.option("--events", type=click.IntRange(min=1), required=True, help="about N lines")
+@click.option(
+    "--incremental-share",
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    default=0.01,
+    show_default=True,
+    help="share of the files (the last by path) loaded after the full build",
+)
+@_path_option(
+    "--workdir",
+    f"folder of the log (reused when generated with the same parameters) and the scratch "
+    f"databases (default: <project>/{DEFAULT_BENCH_WORKDIR})",
+)
+@click.option(
+    "--keep-log", is_flag=True, help="keep a newly generated log in the workdir for the next run"
+)
+@click.option("--json-only", is_flag=True, help="print only the JSON line")
+@click.option(
+    "--steps",
+    default=",".join(BENCH_STEPS),
+    show_default=True,
+    help="comma-separated steps to run (the loads always run)",
+)
+@project_dir_option
+def bench(
+    events: int,
+    incremental_share: float,
+    workdir: Path | None,
+    keep_log: bool,
+    json_only: bool,
+    steps: str,
+    project_dir: Path | None,
+) -> int:
+    """Generate (or reuse) a log of about EVENTS lines; time the load of all but the last
+    files, a full dbt build, the load of the rest, an incremental build, a build with nothing
+    new and a full refresh, in this process, with its peak RSS per step; time the floor
+    (scripts/bench_floor.sql) on the same files; print the table, the ratios against issue
+    15's targets, the slowest models and, last, one line of JSON."""
+    import json
+
+    from shoplog.bench import bench as run_bench
+    from shoplog.bench import report_lines
+
+    chosen = tuple(step.strip() for step in steps.split(",") if step.strip())
+    unknown = sorted(set(chosen) - set(BENCH_STEPS))
+    if unknown:
+        raise click.UsageError(f"unknown step(s) {', '.join(unknown)}; known: {BENCH_STEPS}")
+    where = locate(project_dir)
+    scratch = where.under_project(workdir, DEFAULT_BENCH_WORKDIR)
+    result = run_bench(
+        events, scratch, where.project_dir, incremental_share, chosen, keep_log=keep_log
+    )
+    if not json_only:
+        for line in report_lines(result):
+            click.echo(line)
+    click.echo(json.dumps(result.summary()))
     return 0
 
 
