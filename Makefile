@@ -51,8 +51,8 @@ build: setup ## dbt build on the loaded log (after `shoplog load`), without the 
 docs: setup ## dbt docs generate (target/index.html and target/static_index.html)
 	$(BIN)/dbt docs generate --static
 
-bench: setup ## generate, load and build a 1M-event log; print wall times
-	$(BIN)/python scripts/benchmark.py
+bench: setup ## time load and builds of a 1M-event log against its floor (docs/performance.md)
+	$(BIN)/shoplog bench --events 1000000 --keep-log
 
 clean: ## remove build outputs and local data (not the venv)
 	rm -rf target logs data/*.duckdb data/*.duckdb.journal.jsonl data/landing data/serving

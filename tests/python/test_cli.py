@@ -63,6 +63,15 @@ OPTIONS = {
     "er-report": ["--truth", "--db", "--project-dir"],
     "evaluate": ["--json", "--project-dir"],
     "history": ["--limit", "--json", "--db", "--project-dir"],
+    "bench": [
+        "--events",
+        "--incremental-share",
+        "--workdir",
+        "--keep-log",
+        "--json-only",
+        "--steps",
+        "--project-dir",
+    ],
 }
 
 

@@ -1,0 +1,73 @@
+"""``shoplog bench``: a tiny run end to end (its JSON line, the floor against the project), and
+the pieces it is made of."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shoplog.bench import (
+    BENCH_DAYS,
+    LINES_PER_USER_DAY,
+    STEPS,
+    split_floor_script,
+    users_for,
+)
+from shoplog.cli import main
+
+from .conftest import PROJECT_DIR
+
+#: Every key of the JSON line (scripts read it).
+SUMMARY_KEYS = {
+    "events",
+    "users",
+    "files",
+    "tail_files",
+    "log_reused",
+    "generate_s",
+    "floor_s",
+    "floor_steps_s",
+    "floor_peak_rss_gib",
+    *(f"{step}_s" for step in STEPS),
+    "peak_rss_gib",
+    "process_peak_rss_gib",
+    "ratios",
+    "sessions",
+    "dbt_test_s",
+    "slowest_models",
+}
+
+
+def test_users_are_calibrated_on_lines_per_user_day() -> None:
+    assert users_for(1_000_000) == round(1_000_000 / (LINES_PER_USER_DAY * BENCH_DAYS)) == 8463
+    assert users_for(1) == 1
+
+
+def test_the_floor_script_has_its_steps_in_order() -> None:
+    steps = split_floor_script((PROJECT_DIR / "scripts" / "bench_floor.sql").read_text())
+    assert [name for name, _sql in steps] == ["read", "parse", "dedup", "sessions", "page hits"]
+    assert all(sql.startswith(("--", "create table")) for _name, sql in steps)
+
+
+@pytest.mark.e2e
+def test_bench_on_a_tiny_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workdir = tmp_path / "bench"
+    assert main(["bench", "--events", "3000", "--workdir", str(workdir)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    summary = json.loads(out[-1])
+    assert set(summary) == SUMMARY_KEYS
+    assert summary["events"] == summary["sessions"]["floor_lines"] > 2500
+    assert summary["log_reused"] is False
+    times = [summary["floor_s"], *(summary[f"{step}_s"] for step in STEPS)]
+    assert all(seconds > 0 for seconds in times), times
+    assert list(summary["floor_steps_s"]) == ["read", "parse", "dedup", "sessions", "page hits"]
+    assert summary["peak_rss_gib"] > 0 and summary["floor_peak_rss_gib"] > 0
+    # the floor finds the project's sessions (no person of this log asked to be forgotten)
+    sessions = summary["sessions"]
+    assert sessions["floor"] == sessions["project"] == sessions["project_fct_sessions"] > 0
+    assert len(summary["slowest_models"]) == 10
+    assert out[0].split() == ["step", "seconds", "peak", "RSS", "GiB"]
+    # the log was generated for this run and not kept; the scratch databases are gone
+    assert sorted(p.name for p in workdir.iterdir()) == []
