@@ -177,8 +177,13 @@ class BenchResult:
             "peak_rss_gib": round(
                 max((s.peak_rss_gib for s in self.steps if s.name in STEPS), default=0.0), 3
             ),
+            # ru_maxrss alone falls short: resetting VmHWM per step resets the kernel's peak
             "process_peak_rss_gib": round(
-                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / _GIB_KIB, 3
+                max(
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / _GIB_KIB,
+                    *(step.peak_rss_gib for step in self.steps),
+                ),
+                3,
             ),
             "ratios": {k: _rounded(v) for k, v in self.ratios().items()},
             "sessions": self.sessions,
