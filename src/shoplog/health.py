@@ -132,8 +132,9 @@ def check_health(
         built = _has_table(con, "staging", "base_raw__lines")
         if built and start is not None:
             report.add("quarantine_rate", _quarantine_rates(con, start, settings))
-            report.add("conflicting_duplicates", _conflicting_duplicates(con, start, settings))
-            report.add("clock_ahead", _clock_ahead(con, start, settings))
+            for arrival in ARRIVALS:
+                allowed = settings[arrival[3]]
+                report.add(arrival[0], _arrivals(con, start, allowed, arrival))
         else:
             for check in ("quarantine_rate", "conflicting_duplicates", "clock_ahead"):
                 report.checks[check] = "skipped: nothing built yet"
@@ -215,37 +216,38 @@ def _counted_by_source(
     ).fetchall()
 
 
-def _conflicting_duplicates(
-    con: duckdb.DuckDBPyConnection, start: datetime, settings: dict[str, Any]
-) -> list[Finding]:
-    rows = _counted_by_source(con, "staging.stg_raw__duplicates", "is_conflicting", start)
-    return [
-        Finding(
-            "conflicting_duplicates",
-            source,
-            f"{count:,} re-deliveries with content different from the first delivery "
-            f"(latest loaded {latest:%Y-%m-%d %H:%M}); the first delivery was kept",
-        )
-        for source, count, latest in rows
-        if count > settings["max_conflicting_duplicates"]
-    ]
+#: Lines that must not arrive: check, relation, condition, setting (the most allowed), and what
+#: the finding says after the count (``{latest}``: the latest load time of such a line).
+ARRIVALS = (
+    (
+        "conflicting_duplicates",
+        "staging.stg_raw__duplicates",
+        "is_conflicting",
+        "max_conflicting_duplicates",
+        "re-deliveries with content different from the first delivery (latest loaded "
+        "{latest}); the first delivery was kept",
+    ),
+    (
+        "clock_ahead",
+        "staging.stg_raw__quarantine",
+        "quarantine_reason = 'clock_ahead'",
+        "max_clock_ahead_lines",
+        "lines received after their own load time (latest loaded {latest}): a producer's "
+        "clock is ahead; quarantined",
+    ),
+)
 
 
-def _clock_ahead(
-    con: duckdb.DuckDBPyConnection, start: datetime, settings: dict[str, Any]
+def _arrivals(
+    con: duckdb.DuckDBPyConnection, start: datetime, allowed: int, arrival: tuple[str, ...]
 ) -> list[Finding]:
-    rows = _counted_by_source(
-        con, "staging.stg_raw__quarantine", "quarantine_reason = 'clock_ahead'", start
-    )
+    """One finding per producer with more lines of the ``arrival`` kind (a row of
+    :data:`ARRIVALS`) loaded after ``start`` than ``allowed``."""
+    check, relation, condition, _setting, what = arrival
     return [
-        Finding(
-            "clock_ahead",
-            source,
-            f"{count:,} lines received after their own load time (latest loaded "
-            f"{latest:%Y-%m-%d %H:%M}): a producer's clock is ahead; quarantined",
-        )
-        for source, count, latest in rows
-        if count > settings["max_clock_ahead_lines"]
+        Finding(check, source, f"{count:,} " + what.format(latest=f"{latest:%Y-%m-%d %H:%M}"))
+        for source, count, latest in _counted_by_source(con, relation, condition, start)
+        if count > allowed
     ]
 
 
