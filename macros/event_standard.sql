@@ -29,7 +29,8 @@
                 end - coalesce({{ safe_cast(
                     "regexp_extract(" ~ value_text ~ ", '[eE]([+-]?[0-9]+)$', 1)", 'bigint') }}, 0)
             )
-            or not regexp_matches({{ value_text }}, coalesce({{ rule }}.pattern, ''))
+            -- (the pattern differs per rule: a regex compiled per row, so only where there is one)
+            or ({{ rule }}.pattern is not null and not regexp_matches({{ value_text }}, {{ rule }}.pattern))
             then 'value_out_of_range'
     end
 {%- endmacro %}

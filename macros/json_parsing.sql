@@ -92,6 +92,60 @@
     {{ list_expression }}[{{ index }}]
 {%- endmacro %}
 
+{#- Higher-order list functions, for checks that run over a short list per row (a line's
+    property rules, an order's lines) without fanning rows out and joining them back.
+    `list_map(list, 'x', body)`: each element as `x` mapped through the SQL expression `body`;
+    `list_keep(list, 'x', condition)`: the elements for which `condition` holds; `list_least`:
+    the smallest non-null element (NULL for an empty list). -#}
+{% macro list_map(list_expression, parameter, body) -%}
+    {{ return(adapter.dispatch('list_map', 'shoplog')(list_expression, parameter, body)) }}
+{%- endmacro %}
+
+{% macro default__list_map(list_expression, parameter, body) -%}
+    transform({{ list_expression }}, {{ parameter }} -> {{ body }})
+{%- endmacro %}
+
+{% macro duckdb__list_map(list_expression, parameter, body) -%}
+    list_transform({{ list_expression }}, lambda {{ parameter }}: {{ body }})
+{%- endmacro %}
+
+{% macro list_keep(list_expression, parameter, condition) -%}
+    {{ return(adapter.dispatch('list_keep', 'shoplog')(list_expression, parameter, condition)) }}
+{%- endmacro %}
+
+{% macro default__list_keep(list_expression, parameter, condition) -%}
+    filter({{ list_expression }}, {{ parameter }} -> {{ condition }})
+{%- endmacro %}
+
+{% macro duckdb__list_keep(list_expression, parameter, condition) -%}
+    list_filter({{ list_expression }}, lambda {{ parameter }}: {{ condition }})
+{%- endmacro %}
+
+{% macro list_least(list_expression) -%}
+    {{ return(adapter.dispatch('list_least', 'shoplog')(list_expression)) }}
+{%- endmacro %}
+
+{% macro default__list_least(list_expression) -%}
+    array_min({{ list_expression }})
+{%- endmacro %}
+
+{% macro duckdb__list_least(list_expression) -%}
+    list_min({{ list_expression }})
+{%- endmacro %}
+
+{#- The elements of a JSON array text column as a list of JSON texts. -#}
+{% macro json_array_items(column) -%}
+    {{ return(adapter.dispatch('json_array_items', 'shoplog')(column)) }}
+{%- endmacro %}
+
+{% macro default__json_array_items(column) -%}
+    from_json({{ column }}, 'array<string>')
+{%- endmacro %}
+
+{% macro duckdb__json_array_items(column) -%}
+    cast(json_extract({{ column }}, '$[*]') as varchar[])
+{%- endmacro %}
+
 {#- Select-list items that expand a JSON array text column into one row per element:
     `element_alias` (the element as JSON text) and `position_alias` (1-based position). -#}
 {% macro unnest_json_array(column, element_alias, position_alias) -%}
@@ -103,8 +157,8 @@
 {%- endmacro %}
 
 {% macro duckdb__unnest_json_array(column, element_alias, position_alias) -%}
-    unnest(cast(json_extract({{ column }}, '$[*]') as varchar[])) as {{ element_alias }},
-    generate_subscripts(cast(json_extract({{ column }}, '$[*]') as varchar[]), 1) as {{ position_alias }}
+    unnest({{ json_array_items(column) }}) as {{ element_alias }},
+    generate_subscripts({{ json_array_items(column) }}, 1) as {{ position_alias }}
 {%- endmacro %}
 
 {#- The text of a BLOB of UTF-8 bytes; NULL when the bytes are not valid UTF-8 (never raises,

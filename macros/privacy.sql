@@ -65,7 +65,10 @@
 {% macro duckdb__scrub_personal_data(text_expression) -%}
     {%- set parameters = var('personal_data_parameters') | join('|') -%}
     case
-        when regexp_matches({{ text_expression }}, '[@=:]|%40|[0-9]\.[0-9]')
+        -- a cheap test first, true for every text one of the four patterns below can change:
+        -- each needs an `=`, an `@` or `%40`, a digit-dot-digit, or two colons with only hex
+        -- digits between them (every IPv6 form has `::` or `:h:`; `https://` has neither)
+        when regexp_matches({{ text_expression }}, '[@=]|%40|[0-9]\.[0-9]|:[0-9a-fA-F]*:')
             then regexp_replace(regexp_replace(regexp_replace(regexp_replace(
                 {{ text_expression }},
                 '(?i)([?&;#](?:{{ parameters }})=)[^&;#]*', '\1[redacted]', 'g'),

@@ -159,106 +159,80 @@ envelope_checked as (
     from typed
 ),
 
-property_values as (
-    -- every property rule of the line's type and version, with the value it checks
+type_rules as (
+    -- each type and version's property rules as one list, so a line checks all of its rules
+    -- in one pass (no row per rule to group and join back)
     select
-        envelope_checked.load_id,
-        envelope_checked.file_path,
-        envelope_checked.line_number,
-        rules.property,
-        rules.item_path,
-        rules.is_required,
-        rules.json_type,
-        rules.min_value,
-        rules.max_value,
-        rules.max_decimals,
-        rules.pattern,
-        {{ list_element('envelope_checked.field_types', 'rules.field_position + 1') }} as value_type,
-        {{ list_element('envelope_checked.field_texts', 'rules.field_position') }} as value_text
-    from envelope_checked
-    inner join rules
-        on
-            envelope_checked.source_system = rules.source
-            and envelope_checked.event_type = rules.event_type
-            and envelope_checked.schema_version = rules.schema_version
-    where envelope_checked.envelope_failure is null
-),
-
-property_items as (
-    -- rules with an item_path check each element of an array property (e.g. order lines)
-    select
-        load_id,
-        file_path,
-        line_number,
-        property || '[]' || item_path as property,
-        item_path,
-        is_required,
-        json_type,
-        min_value,
-        max_value,
-        max_decimals,
-        pattern,
-        {{ unnest_json_array('value_text', 'item_json', 'item_number') }}
-    from property_values
-    where item_path is not null and value_type = 'ARRAY'
+        source,
+        event_type,
+        schema_version,
+        list(struct_pack(
+            property, item_path, is_required, json_type, min_value, max_value, max_decimals,
+            pattern, field_position
+        )) as property_rules
+    from rules
+    group by source, event_type, schema_version
 ),
 
 property_checks as (
+    -- every rule of a conforming envelope's type and version, checked on the value it names:
+    -- its failure (null when it holds), under the property's name; a rule with an item_path
+    -- checks each element of an array property (e.g. order lines) and keeps the first failure
     select
-        property_values.load_id,
-        property_values.file_path,
-        property_values.line_number,
-        property_values.property,
-        {{ property_rule_failure(
-            'property_values.value_type', 'property_values.value_text', 'property_values'
-        ) }} as failure
-    from property_values
-    where property_values.item_path is null
-    union all
-    select
-        property_items.load_id,
-        property_items.file_path,
-        property_items.line_number,
-        property_items.property,
-        {{ property_rule_failure(
-            json_extract_types('item_json', 'item_path'),
-            json_extract_texts('item_json', 'item_path'),
-            'property_items'
-        ) }} as failure
-    from property_items
-),
-
-property_failures as (
-    -- a line's property failure: the first reason in name order, and the first failed property
-    select
-        load_id,
-        file_path,
-        line_number,
-        min(failure) as property_failure,
-        min(property) filter (where failure is not null) as property_failure_field
-    from property_checks
-    group by load_id, file_path, line_number
+        envelope_checked.*,
+        {{ list_keep(list_map(
+            'case when envelope_checked.envelope_failure is null then type_rules.property_rules end',
+            'rule',
+            "struct_pack(
+                property := case
+                    when rule.item_path is null then rule.property
+                    else rule.property || '[]' || rule.item_path
+                end,
+                failure := case
+                    when rule.item_path is null then " ~ property_rule_failure(
+                        list_element('field_types', 'rule.field_position + 1'),
+                        list_element('field_texts', 'rule.field_position'),
+                        'rule'
+                    ) ~ "
+                    when " ~ list_element('field_types', 'rule.field_position + 1') ~ " = 'ARRAY'
+                        then " ~ list_least(list_map(
+                            json_array_items(list_element('field_texts', 'rule.field_position')),
+                            'item',
+                            property_rule_failure(
+                                json_extract_types('item', 'rule.item_path'),
+                                json_extract_texts('item', 'rule.item_path'),
+                                'rule'
+                            )
+                        )) ~ "
+                end
+            )"
+        ), 'checked', 'checked.failure is not null') }} as failed_properties
+    from envelope_checked
+    left join type_rules
+        on
+            envelope_checked.source_system = type_rules.source
+            and envelope_checked.event_type = type_rules.event_type
+            and envelope_checked.schema_version = type_rules.schema_version
 ),
 
 classified as (
+    -- a line's failure: the envelope's, else the first property failure in name order (and
+    -- the first failed property in name order)
     select
-        envelope_checked.*,
-        coalesce(envelope_checked.envelope_failure, property_failures.property_failure)
-            as quarantine_reason,
+        property_checks.*,
+        coalesce(
+            property_checks.envelope_failure,
+            {{ list_least(list_map('property_checks.failed_properties', 'checked', 'checked.failure')) }}
+        ) as quarantine_reason,
         case
-            when envelope_checked.envelope_failure in ('clock_ahead', 'value_out_of_range')
-                then envelope_checked.envelope_failure_field
-            when envelope_checked.envelope_failure = 'source_mismatch'
-                then 'source=' || coalesce(envelope_checked.landing_source, '(none)')
-            when envelope_checked.envelope_failure is null
-                then property_failures.property_failure_field
+            when property_checks.envelope_failure in ('clock_ahead', 'value_out_of_range')
+                then property_checks.envelope_failure_field
+            when property_checks.envelope_failure = 'source_mismatch'
+                then 'source=' || coalesce(property_checks.landing_source, '(none)')
+            when property_checks.envelope_failure is null
+                then {{ list_least(list_map('property_checks.failed_properties', 'checked', 'checked.property')) }}
         end as quarantine_detail
-    from envelope_checked
-    left join property_failures
-        on
-            envelope_checked.load_id = property_failures.load_id
-            and envelope_checked.file_path = property_failures.file_path
-            and envelope_checked.line_number = property_failures.line_number
+    from property_checks
 ),
 
 final as (
