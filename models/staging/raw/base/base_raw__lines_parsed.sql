@@ -174,39 +174,47 @@ type_rules as (
     group by source, event_type, schema_version
 ),
 
+{#- a rule's failure on a line (null when it holds): on the value at the rule's field, or, for a
+    rule with an item_path, the first failure among the elements of the array property -#}
+{%- set value_type = list_element('field_types', 'rule.field_position + 1') %}
+{%- set value_text = list_element('field_texts', 'rule.field_position') %}
+{%- set rule_failure %}
+    case
+        when rule.item_path is null
+            then {{ property_rule_failure(value_type, value_text, 'rule') }}
+        when {{ value_type }} = 'ARRAY'
+            then {{ list_least(list_map(json_array_items(value_text), 'item', property_rule_failure(
+                json_extract_types('item', 'rule.item_path'),
+                json_extract_texts('item', 'rule.item_path'),
+                'rule'
+            ))) }}
+    end
+{%- endset %}
+{%- set rule_check %}
+    struct_pack(
+        property := case
+            when rule.item_path is null then rule.property
+            else rule.property || '[]' || rule.item_path
+        end,
+        failure := {{ rule_failure }}
+    )
+{%- endset %}
+
 property_checks as (
-    -- every rule of a conforming envelope's type and version, checked on the value it names:
-    -- its failure (null when it holds), under the property's name; a rule with an item_path
-    -- checks each element of an array property (e.g. order lines) and keeps the first failure
+    -- every rule of a conforming envelope's type and version, checked on the value it names;
+    -- the failed ones kept, each with the property's name and its failure
     select
         envelope_checked.*,
-        {{ list_keep(list_map(
-            'case when envelope_checked.envelope_failure is null then type_rules.property_rules end',
-            'rule',
-            "struct_pack(
-                property := case
-                    when rule.item_path is null then rule.property
-                    else rule.property || '[]' || rule.item_path
-                end,
-                failure := case
-                    when rule.item_path is null then " ~ property_rule_failure(
-                        list_element('field_types', 'rule.field_position + 1'),
-                        list_element('field_texts', 'rule.field_position'),
-                        'rule'
-                    ) ~ "
-                    when " ~ list_element('field_types', 'rule.field_position + 1') ~ " = 'ARRAY'
-                        then " ~ list_least(list_map(
-                            json_array_items(list_element('field_texts', 'rule.field_position')),
-                            'item',
-                            property_rule_failure(
-                                json_extract_types('item', 'rule.item_path'),
-                                json_extract_texts('item', 'rule.item_path'),
-                                'rule'
-                            )
-                        )) ~ "
-                end
-            )"
-        ), 'checked', 'checked.failure is not null') }} as failed_properties
+        {{ list_keep(
+            list_map(
+                'case when envelope_checked.envelope_failure is null'
+                ~ ' then type_rules.property_rules end',
+                'rule',
+                rule_check
+            ),
+            'checked',
+            'checked.failure is not null'
+        ) }} as failed_properties
     from envelope_checked
     left join type_rules
         on
