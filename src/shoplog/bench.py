@@ -141,6 +141,8 @@ class BenchResult:
     floor_peak_rss_gib: float = 0.0
     slowest_models: list[tuple[str, float]] = field(default_factory=list)
     test_seconds: float = 0.0
+    #: Node seconds summed by layer (:func:`layer_seconds`), for each build step that ran.
+    layers: dict[str, dict[str, float]] = field(default_factory=dict)
     sessions: dict[str, int] = field(default_factory=dict)
 
     def seconds(self, name: str) -> float | None:
@@ -189,6 +191,10 @@ class BenchResult:
             "sessions": self.sessions,
             "dbt_test_s": round(self.test_seconds, 3),
             "slowest_models": [[name, round(s, 3)] for name, s in self.slowest_models],
+            "layers_s": {
+                step: {layer: round(s, 3) for layer, s in layers.items()}
+                for step, layers in self.layers.items()
+            },
         }
 
 
@@ -248,6 +254,26 @@ def _link_files(files: list[Path], source: Path, target: Path) -> None:
             os.link(path, landed)
         except OSError:
             shutil.copy2(path, landed)
+
+
+def layer_seconds(timings: dict[str, float], manifest: Path) -> dict[str, float]:
+    """dbt's node seconds (``timings``, by unique id) summed by layer: a model's folder under
+    ``models/`` (staging, identity, core, marts, features), ``seeds``, ``snapshots``, and
+    ``data tests`` for every test. Node seconds, so with two threads they can add up to more
+    than the build's wall time."""
+    nodes = json.loads(manifest.read_text())["nodes"] if manifest.is_file() else {}
+    layers: dict[str, float] = {}
+    for unique_id, seconds in timings.items():
+        kind = unique_id.split(".", 1)[0]
+        if kind == "test":
+            layer = "data tests"
+        elif kind == "model":
+            path = Path(nodes.get(unique_id, {}).get("original_file_path", "models/other/x"))
+            layer = path.parts[1] if len(path.parts) > 2 else "other"
+        else:
+            layer = f"{kind}s"
+        layers[layer] = layers.get(layer, 0.0) + seconds
+    return layers
 
 
 def _node_name(unique_id: str) -> str:
@@ -354,6 +380,10 @@ class Bench:
         if loaded.rejected or loaded.files_loaded != len(files):
             raise BuildError(f"{name}: loaded {loaded.files_loaded} of {len(files)} files")
 
+    def layers(self, outcome: DbtOutcome) -> dict[str, float]:
+        """The build's node seconds by layer (:func:`layer_seconds`)."""
+        return layer_seconds(outcome.timings, self.scratch / "target" / "manifest.json")
+
     def build(self, name: str, extra: list[str] | None = None) -> DbtOutcome:
         """``dbt build`` (without the unit tests) as step ``name``; raise if it fails."""
         with self.step(name):
@@ -406,6 +436,7 @@ def bench(
             run.load("load", files[: len(files) - tail], log)
             if "full_build" in steps:
                 full = run.build("full_build")
+                result.layers["full_build"] = run.layers(full)
                 models = {k: v for k, v in full.timings.items() if k.startswith("model.")}
                 slowest = sorted(models.items(), key=lambda item: -item[1])[:10]
                 result.slowest_models = [(_node_name(k), v) for k, v in slowest]
@@ -419,7 +450,7 @@ def bench(
                 ("full_refresh", ["--full-refresh"]),
             ):
                 if name in steps:
-                    run.build(name, extra)
+                    result.layers[name] = run.layers(run.build(name, extra))
             with duckdb.connect(str(run.database), read_only=True) as con:
                 result.events = int(con.execute("select count(*) from raw.events").fetchall()[0][0])
             if any(name in steps for name in STEPS[1:]):
@@ -482,6 +513,15 @@ def report_lines(result: BenchResult) -> list[str]:
         f"sessions: floor {sessions.get('floor', 0):,}, project {sessions.get('project', 0):,} "
         f"(fct_sessions {sessions.get('project_fct_sessions', 0):,}: without erased persons)"
     )
+    if result.layers:
+        names = sorted({layer for layers in result.layers.values() for layer in layers})
+        steps = list(result.layers)
+        lines.append("node seconds by layer: " + ", ".join(steps))
+        lines += [
+            f"  {layer:<12} "
+            + " ".join(f"{result.layers[step].get(layer, 0.0):8.1f}" for step in steps)
+            for layer in names
+        ]
     if result.slowest_models:
         lines.append(f"slowest models of the full build (data tests: {result.test_seconds:.1f} s):")
         lines += [f"  {s:7.1f} s  {name}" for name, s in result.slowest_models]
