@@ -258,15 +258,20 @@ def _link_files(files: list[Path], source: Path, target: Path) -> None:
 
 def layer_seconds(timings: dict[str, float], manifest: Path) -> dict[str, float]:
     """dbt's node seconds (``timings``, by unique id) summed by layer: a model's folder under
-    ``models/`` (staging, identity, core, marts, features), ``seeds``, ``snapshots``, and
-    ``data tests`` for every test. Node seconds, so with two threads they can add up to more
-    than the build's wall time."""
+    ``models/`` (staging, identity, core, marts, features), ``seeds``, ``snapshots``,
+    ``data tests`` for every test and ``hooks`` for the on-run-start/end operations; exposures
+    (which dbt lists in a build's results but which run nothing) are left out. Node seconds, so
+    with two threads they can add up to more than the build's wall time."""
     nodes = json.loads(manifest.read_text())["nodes"] if manifest.is_file() else {}
     layers: dict[str, float] = {}
     for unique_id, seconds in timings.items():
         kind = unique_id.split(".", 1)[0]
+        if kind == "exposure":
+            continue
         if kind == "test":
             layer = "data tests"
+        elif kind == "operation":
+            layer = "hooks"
         elif kind == "model":
             path = Path(nodes.get(unique_id, {}).get("original_file_path", "models/other/x"))
             layer = path.parts[1] if len(path.parts) > 2 else "other"

@@ -68,6 +68,8 @@ def test_layer_seconds_sums_node_seconds_by_folder_under_models(tmp_path: Path) 
         "test.shoplog.unique_c_x.456": 0.5,
         "seed.shoplog.event_catalogue": 0.1,
         "snapshot.shoplog.snap": 0.2,
+        "operation.shoplog.shoplog-on-run-end-0": 0.3,
+        "exposure.shoplog.dashboard": 0.0,
     }
 
     layers = layer_seconds(timings, manifest)
@@ -78,6 +80,7 @@ def test_layer_seconds_sums_node_seconds_by_folder_under_models(tmp_path: Path) 
         "data tests": 0.75,
         "seeds": 0.1,
         "snapshots": 0.2,
+        "hooks": 0.3,
     }
 
 
@@ -118,6 +121,7 @@ def test_bench_on_a_tiny_log(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         "seeds",
         "snapshots",
         "data tests",
+        "hooks",
     }
     assert all(seconds > 0 for seconds in full_layers.values()), full_layers
     assert out[0].split() == ["step", "seconds", "peak", "RSS", "GiB"]
