@@ -62,3 +62,9 @@
     {%- set result = run_query("select coalesce(max(load_id), 0) from " ~ existing) -%}
     {{ return(result.columns[0].values()[0] | int) }}
 {%- endmacro %}
+
+{#- A condition: the version of a slowly changing dimension (columns valid_from, valid_to, the
+    latter null while the version is current) in `relation` was in force at `at`. -#}
+{% macro version_in_force(relation, at) -%}
+    ({{ at }} >= {{ relation }}.valid_from and ({{ relation }}.valid_to is null or {{ at }} < {{ relation }}.valid_to))
+{%- endmacro %}

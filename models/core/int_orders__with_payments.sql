@@ -1,6 +1,8 @@
 -- Grain: one row per order, with its current status, its person and what the processor says
 -- was paid for it (payments matched to orders by the identity layer: by the order reference
--- they carry, else by person, amount, currency and time window).
+-- they carry, else by person, amount, currency and time window). A shop may record orders but
+-- not payments: when the log holds no payment event at all, what was paid is unknown (null),
+-- not zero.
 with
 
 orders as (
@@ -47,6 +49,12 @@ latest_status as (
         changed_at
     from status_changes
     qualify row_number() over (partition by order_id order by changed_at desc, event_id desc) = 1
+),
+
+payment_log as (
+    -- one row: whether the log records payments at all
+    select count(*) > 0 as is_payment_recorded
+    from payment_events
 ),
 
 line_totals as (
@@ -103,10 +111,17 @@ final as (
         coalesce(latest_status.status, 'created') as order_status,
         coalesce(order_payments.payment_attempt_count, 0) as payment_attempt_count,
         coalesce(order_payments.failed_payment_count, 0) as failed_payment_count,
-        coalesce(order_payments.captured_amount, 0) as captured_amount,
+        payment_log.is_payment_recorded,
+        case
+            when payment_log.is_payment_recorded then coalesce(order_payments.captured_amount, 0)
+        end as captured_amount,
         coalesce(order_refunds.refunded_amount, 0) as refunded_amount,
-        coalesce(order_payments.captured_amount, 0) >= orders.total_amount as is_paid
+        case
+            when payment_log.is_payment_recorded
+                then coalesce(order_payments.captured_amount, 0) >= orders.total_amount
+        end as is_paid
     from orders
+    cross join payment_log
     left join people as account_people
         on account_people.identifier_type = 'user_id' and orders.user_id = account_people.identifier_value
     left join people as email_people

@@ -1,5 +1,6 @@
--- Grain: one row per order, with what was paid for it. The orders of a person who asked to be
--- forgotten stay (they are the shop's books) with the person columns blanked.
+-- Grain: one row per order, with what was ordered (gross), refunded and paid for it, each in
+-- the order's currency. The orders of a person who asked to be forgotten stay (they are the
+-- shop's books) with the person columns blanked.
 with
 
 orders as (
@@ -31,14 +32,16 @@ final as (
         cast(orders.ordered_at as date) as order_date,
         orders.currency,
         orders.total_amount,
+        orders.refunded_amount,
+        orders.total_amount - orders.refunded_amount as net_ordered_amount,
         orders.line_count,
         orders.item_count,
         orders.order_status,
         orders.status_changed_at,
         orders.payment_attempt_count,
         orders.failed_payment_count,
+        orders.is_payment_recorded,
         orders.captured_amount,
-        orders.refunded_amount,
         orders.is_paid,
         orders.captured_amount - orders.refunded_amount as net_revenue
     from orders

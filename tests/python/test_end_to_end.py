@@ -22,6 +22,8 @@ def test_dbt_build_passes_and_every_layer_has_rows(built_db: Path) -> None:
         "marts.fct_sessions",
         "marts.fct_orders",
         "marts.dim_customers",
+        "marts.dim_products",
+        "marts.fct_order_lines",
         "features.feat_person_daily",
         "snapshots.snap_product_prices",
     ):
@@ -58,6 +60,36 @@ def test_add_to_cart_v1_and_v2_read_into_one_shape(built_db: Path) -> None:
     assert [row[0] for row in rows] == [1, 2]
     for _version, total, products, quantities, prices in rows:
         assert total == products == quantities == prices
+
+
+def test_order_lines_add_up_to_their_orders_and_each_has_its_product_as_then(
+    built_db: Path,
+) -> None:
+    per_order = query(
+        built_db,
+        "select count(*) from marts.fct_orders as orders "
+        "left join (select order_id, count(*) as lines from marts.fct_order_lines group by 1) "
+        "as lines using (order_id) where orders.line_count <> coalesce(lines.lines, 0)",
+    )
+    versions = query(
+        built_db,
+        "select count(*), count(lines.product_version_key), "
+        "count(*) filter (where products.valid_from <= lines.order_loaded_at "
+        "and coalesce(lines.order_loaded_at < products.valid_to, true)) "
+        "from marts.fct_order_lines as lines "
+        "left join marts.dim_products as products using (product_version_key)",
+    )
+    current = query(
+        built_db,
+        "select count(distinct product_id), count(*) filter (where is_current) "
+        "from marts.dim_products",
+    )
+
+    assert per_order == [(0,)]
+    lines = versions[0][0]
+    # the sample's catalogue is loaded before its orders: every line has its version
+    assert lines > 0 and versions == [(lines, lines, lines)]
+    assert current[0][0] == current[0][1] > 0
 
 
 def test_no_raw_email_or_ip_reaches_marts_or_features(built_db: Path) -> None:
