@@ -53,7 +53,8 @@ entries as (
         page_path as landing_path,
         referrer,
         campaign,
-        host
+        host,
+        user_agent
     from scoped_events
     where is_session_start
 ),
@@ -87,6 +88,7 @@ final as (
         entries.referrer,
         entries.campaign,
         entries.host,
+        entries.user_agent,
         activity.event_count,
         activity.page_view_count,
         activity.product_view_count,

@@ -26,6 +26,7 @@ web_events as (
         referrer,
         campaign,
         host,
+        user_agent,
         product_id
     from {{ ref('stg_web__events') }}
     where anonymous_id is not null
@@ -113,6 +114,7 @@ final as (
         referrer,
         campaign,
         host,
+        user_agent,
         product_id,
         is_session_start = 1 as is_session_start
     from sessions_started

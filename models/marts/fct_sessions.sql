@@ -6,6 +6,10 @@ sessions as (
     select * from {{ ref('int_sessions__aggregated') }}
 ),
 
+traffic as (
+    select * from {{ ref('int_sessions__traffic') }}
+),
+
 people as (
     select
         identifier_value as anonymous_id,
@@ -29,6 +33,9 @@ final as (
         sessions.referrer,
         sessions.campaign,
         sessions.host,
+        traffic.referrer_host,
+        traffic.channel,
+        traffic.is_bot,
         sessions.event_count,
         sessions.page_view_count,
         sessions.product_view_count,
@@ -36,6 +43,7 @@ final as (
         sessions.has_checkout_started,
         sessions.has_identified
     from sessions
+    inner join traffic on sessions.session_id = traffic.session_id
     left join people on sessions.anonymous_id = people.anonymous_id
     where not {{ is_erased('sessions.anonymous_id', "'anonymous_id'") }}
 )

@@ -24,6 +24,9 @@ def test_dbt_build_passes_and_every_layer_has_rows(built_db: Path) -> None:
         "marts.dim_customers",
         "marts.dim_products",
         "marts.fct_order_lines",
+        "marts.fct_page_views",
+        "marts.fct_session_funnel",
+        "marts.fct_funnel_daily",
         "features.feat_person_daily",
         "snapshots.snap_product_prices",
     ):
