@@ -28,6 +28,10 @@ final as (
         case when not erasures.is_person_erased then orders.user_id end as user_id,
         erasures.is_person_erased,
         orders.is_guest_checkout,
+        case
+            when orders.person_key is not null
+                then row_number() over (partition by orders.person_key order by orders.ordered_at, orders.order_id)
+        end as customer_order_number,
         orders.ordered_at,
         cast(orders.ordered_at as date) as order_date,
         orders.currency,
