@@ -27,8 +27,10 @@ from shoplog.generate.writer import SPILL_BYTES, Landing
 
 #: Share of persons known to the shop (by account or email) who ask to be forgotten.
 DELETION_RATE = 0.01
-#: What one ground-truth record costs in memory, roughly (for the truth's share of the budget).
-TRUTH_RECORD_BYTES = 256
+#: The truth holds up to ``spill_bytes // TRUTH_RECORD_BYTES`` records of each kind (identifiers,
+#: persons, orders, payments, deletions): a record takes about 250 bytes, so the first two, the
+#: big ones, take about half of ``spill_bytes`` between them at most.
+TRUTH_RECORD_BYTES = 1024
 
 
 class Simulator:
