@@ -80,8 +80,9 @@ def generate(
         progress: show a rich progress bar on stderr.
         deletion_rate: share of the persons known to the shop who later ask to be forgotten
             (a ``privacy`` ``deletion_requested`` event after their last visit).
-        spill_bytes: about how many bytes of lines (and as much of ground truth) to hold in
-            memory before spilling them to disk; the output does not depend on it.
+        spill_bytes: about how many bytes of lines to hold in memory before spilling them to
+            disk (the ground truth holds ``spill_bytes / 1024`` records of each kind); the
+            output does not depend on it.
     """
     _check(days, users, deletion_rate)
     out = Path(out).absolute()
@@ -131,7 +132,7 @@ def _summary(sim: Simulator, staging: Staging) -> GenerateSummary:
         lines_written=sim.landing.lines,
         files_written=len(data_files),
         files_unchanged=sum(1 for r in staging.unchanged if r.parts[0] != "_truth"),
-        persons=truth.persons,
+        persons=sim.world.people.count,
         signed_up=truth.signed_up,
         buyers=truth.buyers,
         orders=truth.orders,

@@ -56,8 +56,8 @@ class Truth:
 
     Persons are referred to by their index (0-based); the files name them by person id. Their
     records are kept in sorted runs under ``folder``, at most ``max_records`` of a kind in
-    memory. The counts (``persons``, ``signed_up``, ``buyers``; ``orders`` and ``payments``
-    once the files are written) are for the run's summary.
+    memory. The counts (``signed_up``, ``buyers``; ``orders`` and ``payments`` once the files
+    are written) are for the run's summary.
     """
 
     def __init__(self, folder: Path, clock: Clock, max_records: int) -> None:
@@ -76,7 +76,7 @@ class Truth:
         self.current = 0
         self.first_seen: int | None = None
         self.signed = self.bought = False
-        self.persons = self.signed_up = self.buyers = self.orders = self.payments = 0
+        self.signed_up = self.buyers = self.orders = self.payments = 0
 
     def _check(self, idx: int) -> None:
         if idx != self.current:
@@ -122,7 +122,6 @@ class Truth:
         self._check(idx)
         seen = "" if self.first_seen is None else self.clock.iso(self.first_seen)
         self.person_runs.add((idx, seen, self.signed))
-        self.persons += 1
         self.signed_up += self.signed
         self.buyers += self.bought
         self.current, self.first_seen, self.signed, self.bought = idx + 1, None, False, False
