@@ -183,6 +183,63 @@ def test_output_is_byte_identical_to_the_golden_run(name, tmp_path):
     assert (len(files), hashlib.sha256(listing.encode()).hexdigest()) == (n_files, combined)
 
 
+@pytest.mark.parametrize("spill_bytes", [1, 40_000])
+@pytest.mark.parametrize("name", sorted(GOLDEN_RUNS))
+def test_spilling_to_disk_does_not_change_a_byte(name, spill_bytes, tmp_path):
+    """Lines and ground truth spilled after every line (1 byte) or now and then (40 kB, part
+    of them still in memory at the end) give the golden run's files."""
+    kwargs, n_files, combined = GOLDEN_RUNS[name]
+
+    generate(tmp_path, START, progress=False, spill_bytes=spill_bytes, **kwargs)
+
+    files = hashes(tmp_path)
+    listing = "".join(f"{path} {digest}\n" for path, digest in files.items())
+    assert (len(files), hashlib.sha256(listing.encode()).hexdigest()) == (n_files, combined)
+
+
+def _watch_work_folder(monkeypatch) -> list[list[str]]:
+    """Record what the run's work folder holds when the files are about to be landed."""
+    from shoplog.generate import writer
+
+    seen: list[list[str]] = []
+    land = writer.Staging.land
+
+    def watched(self) -> None:
+        work = self.stage.parent
+        seen.append(sorted(p.relative_to(work).parts[0] for p in work.rglob("*") if p.is_file()))
+        land(self)
+
+    monkeypatch.setattr(writer.Staging, "land", watched)
+    return seen
+
+
+def test_spill_and_staged_files_are_removed_after_a_run(tmp_path, monkeypatch):
+    seen = _watch_work_folder(monkeypatch)
+    out = tmp_path / "landing"
+
+    summary = generate(out, START, 3, 30, SEED, progress=False, spill_bytes=1)
+
+    assert [sorted(set(s)) for s in seen] == [["spill", "stage"]]
+    assert list(tmp_path.iterdir()) == [out]
+    assert len(list(out.rglob("*.ndjson.gz"))) == summary.files_written
+
+
+def test_spill_files_are_removed_when_a_run_fails(tmp_path):
+    out = tmp_path / "landing"
+    first = tmp_path / "first"
+    generate(first, START, 3, 30, SEED, progress=False)
+    victim = sorted(first.rglob("*.ndjson.gz"))[-1].relative_to(first)
+    (out / victim).parent.mkdir(parents=True)
+    (out / victim).write_bytes(b"not the same")
+    before = sorted(tmp_path.rglob("*"))
+
+    with pytest.raises(ValueError, match="refusing to overwrite"):
+        generate(out, START, 3, 30, SEED, progress=False, spill_bytes=1)
+
+    assert sorted(tmp_path.rglob("*")) == before
+    assert (out / victim).read_bytes() == b"not the same"
+
+
 def test_different_seed_gives_different_events(base, tmp_path):
     root, _ = base
 

@@ -30,8 +30,7 @@ def place_order(world: World, p: Person, t: int, logged: bool, cart: dict[str, i
     props = {"currency": p.currency, "total_amount": total, "lines": lines}
     if not world.emitter.emit(p.idx, rng, "order_created", "shop", t, props, keys):
         return
-    world.truth.orders[oid] = p.idx
-    world.truth.buyers.add(p.idx)
+    world.truth.order(oid, p.idx)
     p.n_orders += 1
     _open_payment_account(world, p)
     Order(world, p, oid, total).run(t)
@@ -137,7 +136,7 @@ class Order:
             **extra,
         }
         if self._emit(etype, "payments", t, props, self._payment_keys(pcid)):
-            self.world.truth.payments.setdefault(pay_id, (self.oid, p.idx))
+            self.world.truth.payment(pay_id, self.oid, p.idx)
         return pay_id
 
     def _emit(self, etype: str, source: str, t: int, props: Event, keys: Keys) -> bool:

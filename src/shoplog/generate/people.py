@@ -136,13 +136,24 @@ def new_device(rng: random.Random) -> Device:
     return Device(uuid(rng), rng.choice(USER_AGENTS[kind]), ip, host)
 
 
+def person_id(idx: int) -> str:
+    """The id (``p_NNNNN``) of person ``idx``, as the ground truth names them."""
+    return f"p_{idx + 1:05d}"
+
+
 class Population:
-    """The persons simulated so far (in index order) and the emails they took."""
+    """How many persons were created, the emails they took, and the emails look-alikes copy.
+
+    Persons themselves are not kept: each is simulated to the end before the next one.
+    """
 
     def __init__(self, hard: HardCases) -> None:
         self.hard = hard
-        self.persons: list[Person] = []
+        self.count = 0
         self.used_emails: set[str] = set()
+        #: person idx -> canonical email, of the persons a later look-alike email copies
+        self.copied_emails: dict[int, str] = {}
+        self._copied = set(hard.similar_of.values())
 
     def add(self, idx: int, rng: random.Random) -> tuple[Person, bool]:
         """Create person ``idx`` from its own stream ``rng``; True if they got a shared device.
@@ -160,7 +171,7 @@ class Population:
         buyer_type = rng.random() < 0.05
         p = Person(
             idx,
-            f"p_{idx + 1:05d}",
+            person_id(idx),
             rng,
             currency,
             email,
@@ -169,7 +180,9 @@ class Population:
             list(accumulate(weights)),
             conv_p=rng.uniform(0.1, 0.35) if buyer_type else 0.0008,
         )
-        self.persons.append(p)
+        self.count += 1
+        if idx in self._copied:
+            self.copied_emails[idx] = email
         return p, shared is not None
 
     def email(self, rng: random.Random, idx: int) -> str:
@@ -178,7 +191,7 @@ class Population:
         domain = rng.choices(EMAIL_DOMAINS, cum_weights=EMAIL_DOMAIN_CUM)[0]
         style = rng.random()
         if idx in self.hard.similar_of:
-            local, domain = lookalike(rng, self.persons[self.hard.similar_of[idx]].email)
+            local, domain = lookalike(rng, self.copied_emails[self.hard.similar_of[idx]])
         elif style < 0.5:
             local = f"{first}.{last}"
         elif style < 0.75:

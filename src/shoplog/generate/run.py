@@ -1,7 +1,13 @@
-"""``generate()``: run the simulation, land its files, and say what was written."""
+"""``generate()``: run the simulation, land its files, and say what was written.
+
+A run works in a temporary folder beside ``out`` (``.<out name>.generate-*``, removed at the end,
+also on error): the simulation spills lines and ground truth there, and the files are staged
+there before they are moved into ``out``.
+"""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -9,7 +15,7 @@ from pathlib import Path
 from shoplog.generate.envelope import SOURCES
 from shoplog.generate.faults import Faults
 from shoplog.generate.simulator import DELETION_RATE, Simulator
-from shoplog.generate.writer import write_files
+from shoplog.generate.writer import SPILL_BYTES, Staging
 from shoplog.progress import progress_bar
 
 
@@ -52,6 +58,7 @@ def generate(
     hard_cases: bool = True,
     progress: bool = True,
     deletion_rate: float = DELETION_RATE,
+    spill_bytes: int = SPILL_BYTES,
 ) -> GenerateSummary:
     """Simulate ``users`` persons over ``days`` days from ``start`` and land their events.
 
@@ -73,22 +80,38 @@ def generate(
         progress: show a rich progress bar on stderr.
         deletion_rate: share of the persons known to the shop who later ask to be forgotten
             (a ``privacy`` ``deletion_requested`` event after their last visit).
+        spill_bytes: about how many bytes of lines to hold in memory before spilling them to
+            disk (the ground truth holds ``spill_bytes / 1024`` records of each kind); the
+            output does not depend on it.
     """
     _check(days, users, deletion_rate)
-    sim = Simulator(start, days, users, seed, faults or Faults(), hard_cases, deletion_rate)
-    with progress_bar("simulating persons", users, enabled=progress) as advance:
-        for idx in range(users):
-            sim.person(idx)
-            advance(1)
-    files: dict[Path, bytes] = {}
-    with progress_bar("compressing files", len(sim.landing), enabled=progress) as advance:
-        for rel, data in sim.landing.files(sim.clock):
-            files[rel] = data
-            advance(1)
-    truth, _shared = sim.world.truth.files([p.pid for p in sim.persons], sim.clock)
-    files.update(truth)
-    unchanged = write_files(Path(out), files)
-    return _summary(sim, files, unchanged)
+    out = Path(out).absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}.generate-", dir=out.parent) as tmp:
+        work = Path(tmp)
+        sim = Simulator(
+            start,
+            days,
+            users,
+            seed,
+            faults or Faults(),
+            hard_cases,
+            work / "spill",
+            deletion_rate,
+            spill_bytes,
+        )
+        with progress_bar("simulating persons", users, enabled=progress) as advance:
+            for idx in range(users):
+                sim.person(idx)
+                advance(1)
+        staging = Staging(out, work / "stage")
+        with progress_bar("compressing files", len(sim.landing), enabled=progress) as advance:
+            for rel, data in sim.landing.files(sim.clock):
+                staging.write(rel, (data,))
+                advance(1)
+        sim.world.truth.write(staging.write)
+        staging.land()
+    return _summary(sim, staging)
 
 
 def _check(days: int, users: int, deletion_rate: float) -> None:
@@ -99,20 +122,20 @@ def _check(days: int, users: int, deletion_rate: float) -> None:
         raise ValueError(f"deletion_rate must be between 0 and 1, got {deletion_rate}")
 
 
-def _summary(sim: Simulator, files: dict[Path, bytes], unchanged: set[Path]) -> GenerateSummary:
-    """What the run simulated and wrote (``files``: all of them, truth included)."""
-    data_files = [r for r in files if r.parts[0] != "_truth"]
+def _summary(sim: Simulator, staging: Staging) -> GenerateSummary:
+    """What the run simulated and wrote (``staging``: all the files, truth included)."""
+    data_files = [r for r in staging.written if r.parts[0] != "_truth"]
     truth = sim.world.truth
     return GenerateSummary(
         events_by_source={s: sim.emitter.by_source.get(s, 0) for s in SOURCES},
         events_by_type=dict(sorted(sim.emitter.by_type.items())),
         lines_written=sim.landing.lines,
         files_written=len(data_files),
-        files_unchanged=sum(1 for r in unchanged if r.parts[0] != "_truth"),
-        persons=len(sim.persons),
-        signed_up=len(truth.signed_up),
-        buyers=len(truth.buyers),
-        orders=len(truth.orders),
-        payments=len(truth.payments),
+        files_unchanged=sum(1 for r in staging.unchanged if r.parts[0] != "_truth"),
+        persons=sim.world.people.count,
+        signed_up=truth.signed_up,
+        buyers=truth.buyers,
+        orders=truth.orders,
+        payments=truth.payments,
         fault_lines=dict(sorted(sim.faults.lines.items())),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from pathlib import Path
 
 from shoplog.generate.catalog import Catalog
 from shoplog.generate.clock import MS_DAY, MS_HOUR, MS_MIN, Clock, epoch_ms
@@ -22,14 +23,22 @@ from shoplog.generate.truth import Truth
 from shoplog.generate.visits import Visit
 from shoplog.generate.vocabulary import HOUR_CUM
 from shoplog.generate.world import World
-from shoplog.generate.writer import Landing
+from shoplog.generate.writer import SPILL_BYTES, Landing
 
 #: Share of persons known to the shop (by account or email) who ask to be forgotten.
 DELETION_RATE = 0.01
+#: The truth holds up to ``spill_bytes // TRUTH_RECORD_BYTES`` records of each kind (identifiers,
+#: persons, orders, payments, deletions): a record takes about 250 bytes, so the first two, the
+#: big ones, take about half of ``spill_bytes`` between them at most.
+TRUTH_RECORD_BYTES = 1024
 
 
 class Simulator:
-    """Sets the world up (catalogue, hard cases); ``person(idx)`` then simulates one person."""
+    """Sets the world up (catalogue, hard cases); ``person(idx)`` then simulates one person.
+
+    Persons must be simulated in index order, each once. What they leave (lines, ground truth)
+    is held in memory up to about ``spill_bytes`` each, and spilled under ``spill`` beyond.
+    """
 
     def __init__(
         self,
@@ -39,7 +48,9 @@ class Simulator:
         seed: int,
         faults: Faults,
         hard_cases: bool,
+        spill: Path,
         deletion_rate: float = DELETION_RATE,
+        spill_bytes: int = SPILL_BYTES,
     ) -> None:
         master = random.Random(seed)
         self.clock = Clock()
@@ -50,18 +61,14 @@ class Simulator:
         world_rng = random.Random(master.getrandbits(64))
         self.person_seeds = [master.getrandbits(64) for _ in range(users)]
         self.faults = FaultInjector(faults, master, self.clock)
-        self.landing = Landing()
-        self.emitter = Emitter(self.end_ms, self.clock, self.faults, self.landing, Truth())
+        self.landing = Landing(spill / "landing", spill_bytes)
+        truth = Truth(spill / "truth", self.clock, spill_bytes // TRUTH_RECORD_BYTES)
+        self.emitter = Emitter(self.end_ms, self.clock, self.faults, self.landing, truth)
         hard = HardCases(hard_cases, users, world_rng)
         catalog = Catalog()
         catalog.build(world_rng, self.start_ms, self.end_ms, users, self.emitter)
         self.faults.products = catalog.product_ids
         self.world = World(self.emitter, catalog, Population(hard), hard)
-
-    @property
-    def persons(self) -> list[Person]:
-        """The persons simulated so far, in index order."""
-        return self.world.people.persons
 
     def person(self, idx: int) -> None:
         """Simulate person ``idx``: who they are, their visits, maybe a deletion request."""
@@ -75,6 +82,7 @@ class Simulator:
         last = self._visits(p, rng, starts, shared_first)
         if p.email_given and rng.random() < self.deletion_rate:
             self._deletion_request(p, last + rng.randint(MS_HOUR, 2 * MS_DAY))
+        self.world.truth.person_done(idx)
 
     def _visit_starts(self, rng: random.Random) -> list[int]:
         """Sorted start times of the person's visits: from a random first day (at least one
@@ -121,4 +129,4 @@ class Simulator:
         keys = Keys(user_id=user_id, email=self.world.people.typed(p))
         props = {"request_id": request_id}
         if self.emitter.emit(p.idx, p.rng, "deletion_requested", "privacy", t, props, keys):
-            self.world.truth.deletions[p.idx] = t
+            self.world.truth.deletion(p.idx, t)

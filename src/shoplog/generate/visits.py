@@ -186,7 +186,7 @@ class Visit:
         self.logged = True
         if not dev.shared:
             dev.logged_in = True
-        self.world.truth.signed_up.add(p.idx)
+        self.world.truth.sign_up(p.idx)
         self.web("signup", "/account/signup", {}, logged=True, email=self.typed())
         self.world.hard_cases.offer_device(p.idx, dev)
         self.on_product = False
