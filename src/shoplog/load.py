@@ -70,6 +70,7 @@ from typing import Any, TypeVar
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from shoplog.lock import foreign_holder_message, is_duckdb_lock_conflict
 from shoplog.progress import progress_bar
@@ -84,6 +85,9 @@ CHUNK_BYTES = 128 * 2**20
 #: The DuckDB ``memory_limit`` of the loader's connection, unless :data:`MEMORY_LIMIT_ENV` says.
 LOAD_MEMORY_LIMIT = "1GB"
 MEMORY_LIMIT_ENV = "SHOPLOG_LOAD_MEMORY_LIMIT"
+#: DuckDB needs up to about this many times a line's bytes to append it: a chunk whose longest
+#: line needs more than the memory limit raises the limit for the rest of the load.
+_LINE_MEMORY_FACTOR = 4
 #: Files the worker thread prepares ahead of the one being appended.
 _PREPARED_AHEAD = 1
 _NEWLINE = ord("\n")
@@ -878,9 +882,11 @@ def _append_files(
     manifest rows."""
     manifest: list[dict[str, Any]] = []
     chunks = _Chunks(load_id, CHUNK_ROWS, CHUNK_BYTES)
+    limit = _shown_bytes(_memory_limit(con))
     with progress_bar("loading", total=total, enabled=progress) as advance:
         for file in files:
             for chunk in chunks.add(file):
+                limit = _room_for(con, chunk, limit)
                 _append(con, chunk)
             manifest.append(file.manifest_row(load_id))
             summary.files.append(file.rel)
@@ -889,8 +895,31 @@ def _append_files(
             advance(1)
     rest = chunks.rest()
     if rest is not None:
+        _room_for(con, rest, limit)
         _append(con, rest)
     return manifest
+
+
+def _room_for(con: duckdb.DuckDBPyConnection, chunk: pa.Table, limit: int) -> int:
+    """The memory limit (bytes), raised first if the chunk's longest line needs more: a line is
+    never too long to load, whatever the limit (a failed insert could not be retried: it ends
+    the transaction)."""
+    needed = _LINE_MEMORY_FACTOR * (pc.max(pc.binary_length(chunk["line"])).as_py() or 0)
+    if needed <= limit:
+        return limit
+    con.execute(f"set memory_limit = '{needed} bytes'")
+    return needed
+
+
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
+
+
+def _shown_bytes(shown: str) -> int:
+    """The bytes of a memory limit as DuckDB shows it (``"953.6 MiB"``), to its precision."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?) (\w+)", shown)
+    if not match or match.group(2) not in _UNITS:
+        raise LoadError(f"DuckDB's memory limit {shown!r} is not a number of bytes")
+    return int(float(match.group(1)) * _UNITS[match.group(2)])
 
 
 def line_slices(offsets: np.ndarray, rows: int, size: int) -> list[tuple[int, int]]:

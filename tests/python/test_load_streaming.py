@@ -141,6 +141,27 @@ def test_the_loader_caps_duckdb_memory_and_sets_the_limit_back_after(
     assert seen == ["953.6 MiB", shown, "286.1 MiB", shown]
 
 
+def test_a_line_too_long_for_the_memory_limit_raises_the_limit_and_loads_verbatim(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    landing, database = tmp_path / "landing", tmp_path / "db.duckdb"
+    (landing / "source=web").mkdir(parents=True)
+    long_line = b'{"x": "' + b"\xff" * (20 * 2**20) + b'"}'
+    (landing / "source=web/a.ndjson").write_bytes(b"a\n" + long_line + b"\nb")
+    monkeypatch.setenv("SHOPLOG_LOAD_MEMORY_LIMIT", "32MB")  # DuckDB alone fails at 32MB
+
+    summary = load(landing, database, progress=False)
+
+    assert summary.lines_loaded == 3
+    assert query(
+        database, "select line_number, sha256(line), octet_length(line) from raw.events order by 1"
+    ) == [
+        (1, hashlib.sha256(b"a").hexdigest(), 1),
+        (2, hashlib.sha256(long_line).hexdigest(), len(long_line)),
+        (3, hashlib.sha256(b"b").hexdigest(), 1),
+    ]
+
+
 def test_a_memory_limit_duckdb_cannot_read_is_refused_and_nothing_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
