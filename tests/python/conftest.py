@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pprint
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,37 @@ NO_UNIT_TESTS = ["--exclude", "resource_type:unit_test"]
 BUILT_DB = pytest.mark.xdist_group("built_db")
 
 
+def _parse_once_per_database_name() -> None:
+    """Let a worker's builds of databases with the same file name share dbt's partial parse.
+
+    dbt reparses the whole project (about 5 s of CPU) when the profile's connection details differ
+    from the previous invocation's, and the database's path is one of them, so each new test
+    database would cost a full parse. What parsing depends on is the database's *name* (dbt-duckdb
+    takes it from the file's stem and writes it into every node), not where the file lies: the
+    state check below still compares every connection detail but the path, so a change of name,
+    schema or settings, of ``--vars`` or of any project file still reparses as dbt would. Applies
+    to the suite's in-process dbt invocations only; the main job's builds are as dbt has them."""
+    from dbt.contracts.files import FileHash
+    from dbt.parser.manifest import ManifestLoader
+
+    state_check = ManifestLoader.build_manifest_state_check
+
+    def without_the_path(loader: ManifestLoader) -> Any:
+        state = state_check(loader)
+        details = sorted(
+            (key, value)
+            for key, value in loader.root_project.credentials.connection_info()
+            if key != "path"
+        )
+        state.profile_hash = FileHash.from_contents(pprint.pformat(details))
+        return state
+
+    ManifestLoader.build_manifest_state_check = without_the_path  # type: ignore[method-assign]
+
+
+_parse_once_per_database_name()
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Make ``--dist loadgroup`` group by ``xdist_group`` on pytest 9.2: pytest-xdist 3.8 marks
@@ -105,7 +137,7 @@ def small_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def built_db(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small log loaded and `dbt build` run on it; fails the session if the build fails."""
-    database = tmp_path_factory.mktemp("db") / "shoplog.duckdb"
+    database = tmp_path_factory.mktemp("db") / "log.duckdb"
     load(small_landing, database, progress=False, from_partition=True)
     outcome = run_dbt(["build"], PROJECT_DIR, database, quiet=True)
     assert outcome.success, outcome.failures

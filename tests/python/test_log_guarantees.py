@@ -364,11 +364,12 @@ def test_live_page_hits_include_a_loaded_batch_without_a_rebuild_and_settle_to_t
     assert {key: settled.get(key) for key in live} == live
 
 
+@pytest.mark.e2e
 @BUILT_DB
 def test_two_builds_of_the_same_log_are_identical(
     built_db: Path, small_landing: Path, tmp_path: Path
 ) -> None:
-    again = tmp_path / "again.duckdb"
+    again = tmp_path / "log.duckdb"  # the file name of built_db: dbt need not reparse (conftest)
     with duckdb.connect(str(again)) as con:
         con.execute(f"attach '{built_db}' as first (read_only)")
         con.execute("create schema raw")
