@@ -41,6 +41,7 @@ def _run(args: list[str], database: Path, tmp_path: Path) -> None:
 def test_run_dbt_writes_where_the_invocation_says(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")  # dbt's default (conftest turns it off)
     database = tmp_path / "empty.duckdb"
     _run(["parse"], database, tmp_path)
     assert (tmp_path / "target/manifest.json").is_file()
@@ -147,6 +148,7 @@ def test_sigterm_stops_dbt_and_replay_leaves_nothing_behind(built_db: Path, tmp_
         env={
             **os.environ,
             "DBT_LOG_PATH": str(logs),
+            "DBT_LOG_LEVEL_FILE": "debug",  # the file log this test watches (conftest's is off)
             "DBT_TARGET_PATH": str(tmp_path / "target"),
         },
         stdout=subprocess.DEVNULL,
