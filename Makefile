@@ -39,8 +39,9 @@ lint: setup ## ruff, mypy and sqlfluff
 
 # Two workers (the machine's cores); tests that read one built fixture share a worker
 # (`xdist_group` marks), and each worker has its own dbt target and log paths (conftest.py).
+# The work units go out in conftest's order (the dbt-building ones first), not xdist's.
 pytest: setup ## the pytest suite
-	$(BIN)/pytest -n 2 --dist loadgroup --durations=15
+	$(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=15
 
 unit: setup ## only the dbt unit tests (`unit_tests:` in the models' yml), on empty parent tables
 	$(BIN)/pytest tests/python/test_unit_tests.py

@@ -100,17 +100,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     this once pytest-xdist sets the structured id itself."""
     if not getattr(config.option, "loadgroup", False):
         return
+    _longest_first(items)
     try:
         from _pytest.nodeid import NodeId
     except ImportError:  # an older pytest: xdist's own renaming works
         return
     for item in items:
-        mark = item.get_closest_marker("xdist_group")
+        mark = _group(item)
         if mark is None or not hasattr(item, "_id"):
             continue
-        suffix = f"@{mark.args[0] if mark.args else mark.kwargs.get('name', 'default')}"
+        suffix = f"@{mark}"
         if not item.nodeid.endswith(suffix):
             item._id = NodeId.parse(item.nodeid + suffix)
+
+
+def _group(item: pytest.Item) -> str | None:
+    mark = item.get_closest_marker("xdist_group")
+    if mark is None:
+        return None
+    return str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+
+
+def _longest_first(items: list[pytest.Item]) -> None:
+    """Order the work units (an ``xdist_group``, or a test of none) longest first, so that the
+    short ones fill the workers' ends: the dbt-building units (``e2e``) that share a fixture,
+    then the other dbt-building ones, then the rest, each in collection order. pytest-xdist
+    hands units out in this order with ``--no-loadscope-reorder`` (the Makefile's)."""
+    units: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        units.setdefault(_group(item) or item.nodeid, []).append(item)
+
+    def weight(unit: list[pytest.Item]) -> int:
+        builds = any(item.get_closest_marker("e2e") for item in unit)
+        return 2 * builds + (len(unit) > 1)
+
+    items[:] = [item for unit in sorted(units.values(), key=weight, reverse=True) for item in unit]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -60,6 +60,7 @@ def test_run_dbt_writes_where_the_invocation_says(
         run_dbt(["parse", "--target-path", "x"], PROJECT_DIR, database, target_path=tmp_path)
 
 
+@pytest.mark.e2e
 def test_two_builds_in_one_process_with_a_load_between(tmp_path: Path) -> None:
     landing, database = tmp_path / "landing", tmp_path / "log.duckdb"
     events = [
@@ -81,6 +82,7 @@ def test_two_builds_in_one_process_with_a_load_between(tmp_path: Path) -> None:
     assert Path.cwd() == cwd
 
 
+@pytest.mark.e2e
 def test_a_load_landing_between_two_models_waits_for_the_next_build(tmp_path: Path) -> None:
     # DESIGN.md "Three clocks": a build reads the loads committed when its first model ran
     first, late = tmp_path / "first", tmp_path / "late"

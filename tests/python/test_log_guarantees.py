@@ -261,6 +261,7 @@ MERGE_ACROSS_DAYS = [
 ]
 
 
+@pytest.mark.e2e
 def test_a_later_merge_adds_rows_under_the_surviving_key_and_rewrites_no_earlier_row(
     tmp_path: Path,
 ) -> None:
@@ -289,6 +290,7 @@ def test_a_later_merge_adds_rows_under_the_surviving_key_and_rewrites_no_earlier
     ) == [(a2, a1, "03 13:00")]  # the login's load time: the end of its 12:00 partition
 
 
+@pytest.mark.e2e
 @BUILT_DB
 def test_as_of_on_an_incremental_run_is_refused(built_db: Path) -> None:
     outcome = run_dbt(
@@ -315,6 +317,7 @@ def test_as_of_on_an_incremental_run_is_refused(built_db: Path) -> None:
 PAGE_HITS = ["--select", "+fct_page_hits_5min", "--indirect-selection", "cautious"]
 
 
+@pytest.mark.e2e
 def test_live_page_hits_include_a_loaded_batch_without_a_rebuild_and_settle_to_the_same_counts(
     tmp_path: Path,
 ) -> None:
