@@ -11,11 +11,16 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
+# uv installs the lock file (every package pinned) into the venv: the same packages as pip would,
+# downloaded in parallel and not compiled to bytecode up front (Python compiles what it imports).
+UV_VERSION := 0.13.9
+UV_PIP := $(BIN)/uv pip install --quiet --python $(BIN)/python
+
 $(BIN)/shoplog: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --no-compile -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(UV_PIP) -r requirements.lock
+	$(UV_PIP) --no-deps -e .
 	@touch $@
 
 profiles.yml: profiles.yml.example
