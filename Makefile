@@ -33,7 +33,10 @@ setup: $(BIN)/shoplog profiles.yml ## create .venv from the lock file, profiles.
 run: setup ## main job: sample log (if none), load, dbt build, dbt docs, summary
 	$(BIN)/shoplog run
 
-test: setup lint pytest ## every check: ruff, mypy, sqlfluff, pytest (generator, loader, dbt end to end, dbt unit tests, GX)
+# The linters run beside pytest (two make jobs; each one's output printed whole when it ends):
+# they fill the cores that pytest's start and its last tests leave idle.
+test: setup ## every check: ruff, mypy, sqlfluff, pytest (generator, loader, dbt end to end, dbt unit tests, GX)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint pytest
 
 lint: setup ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check src tests scripts
