@@ -146,8 +146,8 @@ def grown_log(faulty_landing: Path, tmp_path_factory: pytest.TempPathFactory) ->
     its hour, so the knowledge clock moves through the days and the first build has complete
     days): the first half of the hours, built; the rest but one web file of first deliveries,
     built; that file, after its redeliveries, built; then a full refresh, and a full refresh as
-    of the first stage's clock (the end of its last hour: every later file is stamped after it).
-    One sequence of five builds read by three tests."""
+    of the first stage's clock (its last load time, the end of its last hour: every later file
+    is stamped after it). One sequence of five builds read by three tests."""
     root = tmp_path_factory.mktemp("grown")
     first, *rest = batch_files(faulty_landing, 2)
     later = [path for files in rest for path in files]
@@ -158,6 +158,7 @@ def grown_log(faulty_landing: Path, tmp_path_factory: pytest.TempPathFactory) ->
     load(landing, database, progress=False, from_partition=True)
     build(database)
     at_the_time = table_hashes(database, MODEL_SCHEMAS)
+    [(clock,)] = query(database, "select max(loaded_at) from raw.load_manifest")
     known_then = set(query(database, f"{FEATURE_ROWS} where is_complete_day"))
 
     deliver(faulty_landing, [p for p in later if p != withheld], landing)
@@ -173,7 +174,6 @@ def grown_log(faulty_landing: Path, tmp_path_factory: pytest.TempPathFactory) ->
     build(database, "--full-refresh")
     refreshed = table_hashes(database, MODEL_SCHEMAS)
 
-    clock = batch_clock(faulty_landing, first)
     build(database, "--full-refresh", "--vars", f"{{as_of: '{clock.isoformat(sep=' ')}'}}")
     as_of_then = table_hashes(database, MODEL_SCHEMAS)
     return GrownLog(withheld, at_the_time, known_then, grown, known_now, refreshed, as_of_then)
