@@ -11,11 +11,16 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
+# uv installs the lock file (every package pinned) into the venv: the same packages as pip would,
+# downloaded in parallel and not compiled to bytecode up front (Python compiles what it imports).
+UV_VERSION := 0.13.9
+UV_PIP := $(BIN)/uv pip install --quiet --python $(BIN)/python
+
 $(BIN)/shoplog: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(UV_PIP) -r requirements.lock
+	$(UV_PIP) --no-deps -e .
 	@touch $@
 
 profiles.yml: profiles.yml.example
@@ -28,7 +33,10 @@ setup: $(BIN)/shoplog profiles.yml ## create .venv from the lock file, profiles.
 run: setup ## main job: sample log (if none), load, dbt build, dbt docs, summary
 	$(BIN)/shoplog run
 
-test: setup lint pytest ## every check: ruff, mypy, sqlfluff, pytest (generator, loader, dbt end to end, dbt unit tests, GX)
+# The linters run beside pytest (two make jobs; each one's output printed whole when it ends):
+# they fill the cores that pytest's start and its last tests leave idle.
+test: setup ## every check: ruff, mypy, sqlfluff, pytest (generator, loader, dbt end to end, dbt unit tests, GX)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint pytest
 
 lint: setup ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check src tests scripts
@@ -39,8 +47,9 @@ lint: setup ## ruff, mypy and sqlfluff
 
 # Two workers (the machine's cores); tests that read one built fixture share a worker
 # (`xdist_group` marks), and each worker has its own dbt target and log paths (conftest.py).
+# The work units go out in conftest's order (the dbt-building ones first), not xdist's.
 pytest: setup ## the pytest suite
-	$(BIN)/pytest -n 2 --dist loadgroup --durations=15
+	$(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=15
 
 unit: setup ## only the dbt unit tests (`unit_tests:` in the models' yml), on empty parent tables
 	$(BIN)/pytest tests/python/test_unit_tests.py

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pprint
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 #: The dbt unit tests run once, in test_unit_tests.py; every other build of the suite leaves them
 #: out (they would add about a minute to each).
 os.environ["DBT_EXCLUDE_RESOURCE_TYPES"] = "unit_test"
+#: dbt's file log (dbt.log, at debug level) costs about 13% of a small build's CPU and no test
+#: reads it but test_build.py's, which asks for it; set DBT_LOG_LEVEL_FILE=debug to keep it.
+os.environ.setdefault("DBT_LOG_LEVEL_FILE", "none")
 #: The pseudonymisation key of every build the tests make (never a real deployment's key).
 TEST_KEY = "test-only-pseudonym-key"
 os.environ["SHOPLOG_PSEUDONYM_KEY"] = TEST_KEY
@@ -57,6 +61,37 @@ NO_UNIT_TESTS = ["--exclude", "resource_type:unit_test"]
 BUILT_DB = pytest.mark.xdist_group("built_db")
 
 
+def _parse_once_per_database_name() -> None:
+    """Let a worker's builds of databases with the same file name share dbt's partial parse.
+
+    dbt reparses the whole project (about 5 s of CPU) when the profile's connection details differ
+    from the previous invocation's, and the database's path is one of them, so each new test
+    database would cost a full parse. What parsing depends on is the database's *name* (dbt-duckdb
+    takes it from the file's stem and writes it into every node), not where the file lies: the
+    state check below still compares every connection detail but the path, so a change of name,
+    schema or settings, of ``--vars`` or of any project file still reparses as dbt would. Applies
+    to the suite's in-process dbt invocations only; the main job's builds are as dbt has them."""
+    from dbt.contracts.files import FileHash
+    from dbt.parser.manifest import ManifestLoader
+
+    state_check = ManifestLoader.build_manifest_state_check
+
+    def without_the_path(loader: ManifestLoader) -> Any:
+        state = state_check(loader)
+        details = sorted(
+            (key, value)
+            for key, value in loader.root_project.credentials.connection_info()
+            if key != "path"
+        )
+        state.profile_hash = FileHash.from_contents(pprint.pformat(details))
+        return state
+
+    ManifestLoader.build_manifest_state_check = without_the_path  # type: ignore[method-assign]
+
+
+_parse_once_per_database_name()
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Make ``--dist loadgroup`` group by ``xdist_group`` on pytest 9.2: pytest-xdist 3.8 marks
@@ -65,17 +100,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     this once pytest-xdist sets the structured id itself."""
     if not getattr(config.option, "loadgroup", False):
         return
+    _longest_first(items)
     try:
         from _pytest.nodeid import NodeId
     except ImportError:  # an older pytest: xdist's own renaming works
         return
     for item in items:
-        mark = item.get_closest_marker("xdist_group")
+        mark = _group(item)
         if mark is None or not hasattr(item, "_id"):
             continue
-        suffix = f"@{mark.args[0] if mark.args else mark.kwargs.get('name', 'default')}"
+        suffix = f"@{mark}"
         if not item.nodeid.endswith(suffix):
             item._id = NodeId.parse(item.nodeid + suffix)
+
+
+def _group(item: pytest.Item) -> str | None:
+    mark = item.get_closest_marker("xdist_group")
+    if mark is None:
+        return None
+    return str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+
+
+def _longest_first(items: list[pytest.Item]) -> None:
+    """Order the work units (an ``xdist_group``, or a test of none) longest first, so that the
+    short ones fill the workers' ends: the dbt-building units (``e2e``) that share a fixture,
+    then the other dbt-building ones, then the rest, each in collection order. pytest-xdist
+    hands units out in this order with ``--no-loadscope-reorder`` (the Makefile's)."""
+    units: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        units.setdefault(_group(item) or item.nodeid, []).append(item)
+
+    def weight(unit: list[pytest.Item]) -> int:
+        builds = any(item.get_closest_marker("e2e") for item in unit)
+        return 2 * builds + (len(unit) > 1)
+
+    items[:] = [item for unit in sorted(units.values(), key=weight, reverse=True) for item in unit]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -105,7 +164,7 @@ def small_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def built_db(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small log loaded and `dbt build` run on it; fails the session if the build fails."""
-    database = tmp_path_factory.mktemp("db") / "shoplog.duckdb"
+    database = tmp_path_factory.mktemp("db") / "log.duckdb"
     load(small_landing, database, progress=False, from_partition=True)
     outcome = run_dbt(["build"], PROJECT_DIR, database, quiet=True)
     assert outcome.success, outcome.failures

@@ -41,6 +41,7 @@ def _run(args: list[str], database: Path, tmp_path: Path) -> None:
 def test_run_dbt_writes_where_the_invocation_says(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")  # dbt's default (conftest turns it off)
     database = tmp_path / "empty.duckdb"
     _run(["parse"], database, tmp_path)
     assert (tmp_path / "target/manifest.json").is_file()
@@ -59,6 +60,7 @@ def test_run_dbt_writes_where_the_invocation_says(
         run_dbt(["parse", "--target-path", "x"], PROJECT_DIR, database, target_path=tmp_path)
 
 
+@pytest.mark.e2e
 def test_two_builds_in_one_process_with_a_load_between(tmp_path: Path) -> None:
     landing, database = tmp_path / "landing", tmp_path / "log.duckdb"
     events = [
@@ -80,6 +82,7 @@ def test_two_builds_in_one_process_with_a_load_between(tmp_path: Path) -> None:
     assert Path.cwd() == cwd
 
 
+@pytest.mark.e2e
 def test_a_load_landing_between_two_models_waits_for_the_next_build(tmp_path: Path) -> None:
     # DESIGN.md "Three clocks": a build reads the loads committed when its first model ran
     first, late = tmp_path / "first", tmp_path / "late"
@@ -147,6 +150,7 @@ def test_sigterm_stops_dbt_and_replay_leaves_nothing_behind(built_db: Path, tmp_
         env={
             **os.environ,
             "DBT_LOG_PATH": str(logs),
+            "DBT_LOG_LEVEL_FILE": "debug",  # the file log this test watches (conftest's is off)
             "DBT_TARGET_PATH": str(tmp_path / "target"),
         },
         stdout=subprocess.DEVNULL,

@@ -16,6 +16,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -101,6 +102,7 @@ def second_load_lines(rng: random.Random, landing: Landing, conforming: list[dic
         landing.add(event["source"], at, dumps(event), "staged", part=2)
 
 
+@pytest.mark.e2e
 @settings(
     max_examples=1,
     deadline=None,
@@ -173,6 +175,7 @@ def test_no_line_can_fail_the_build_and_every_line_is_classified(tmp_path_factor
     assert table_hashes(database, KNOWLEDGE_SCHEMAS) == before
 
 
+@pytest.mark.e2e
 @BUILT_DB
 def test_as_of_is_converted_to_utc_or_refused_before_it_reaches_sql(
     built_db: Path, tmp_path: Path

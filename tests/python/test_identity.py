@@ -80,6 +80,7 @@ def test_pairwise_scores_count_pairs_from_the_contingency_table() -> None:
     )
 
 
+@pytest.mark.e2e
 @SAMPLE
 def test_person_clusters_and_payment_matches_meet_the_bar(
     default_sample: tuple[Path, Path],
@@ -102,6 +103,7 @@ def test_person_clusters_and_payment_matches_meet_the_bar(
     assert payments["recall"] >= 0.99
 
 
+@pytest.mark.e2e
 @SAMPLE
 def test_propagation_converged_and_keys_are_unique(default_sample: tuple[Path, Path]) -> None:
     database, _truth = default_sample
@@ -241,6 +243,7 @@ def _key(identifier_type: str, value: str) -> str:
     return person_key(identifier_type, value)
 
 
+@pytest.mark.e2e
 @HAND_BUILT
 def test_shared_device_is_not_used_to_merge(hand_built: Path) -> None:
     shared_key, method = _person(hand_built, "anonymous_id", "a_shared")
@@ -333,6 +336,7 @@ def test_unreferenced_payment_links_its_customer_only_when_unambiguous(hand_buil
     )
 
 
+@pytest.mark.e2e
 @HAND_BUILT
 def test_too_few_propagation_steps_warn_loudly_but_do_not_stop_the_build(
     hand_built: Path, tmp_path: Path

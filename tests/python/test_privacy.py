@@ -115,16 +115,18 @@ EXPECTED_AFTER = {
 }
 
 
+@pytest.mark.e2e
 @ERASED
 def test_the_next_build_removes_the_person_everywhere(erased: Path) -> None:
     assert _person_rows(erased) == EXPECTED_AFTER
 
 
+@pytest.mark.e2e
 @ERASED
 def test_an_as_of_build_of_a_time_before_the_request_leaves_the_person_out(
     erased: Path, tmp_path: Path
 ) -> None:
-    database = tmp_path / "copy.duckdb"
+    database = tmp_path / "log.duckdb"  # a copy, named as ``erased`` (dbt need not reparse)
     database.write_bytes(erased.read_bytes())
 
     _build(database, "--full-refresh", "--vars", "{as_of: '2026-01-01 12:00:00'}")
@@ -132,6 +134,7 @@ def test_an_as_of_build_of_a_time_before_the_request_leaves_the_person_out(
     assert _person_rows(database) == EXPECTED_AFTER
 
 
+@pytest.mark.e2e
 @ERASED
 def test_a_replay_of_the_snapshots_leaves_the_person_out(erased: Path, tmp_path: Path) -> None:
     replay(erased, tmp_path / "replayed.duckdb", PROJECT_DIR)
@@ -215,6 +218,7 @@ def _text_cells(database: Path, schemas: tuple[str, ...]) -> list[tuple[str, str
 EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
+@pytest.mark.e2e
 def test_planted_emails_and_ips_reach_no_mart_feature_snapshot_or_docs(tmp_path: Path) -> None:
     database = tmp_path / "log.duckdb"
     load(
@@ -342,6 +346,7 @@ def requested(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return database
 
 
+@pytest.mark.e2e
 @REQUESTS
 def test_a_request_naming_a_shared_mailbox_erases_only_the_requesting_account(
     requested: Path,
@@ -355,6 +360,7 @@ def test_a_request_naming_a_shared_mailbox_erases_only_the_requesting_account(
     ) == [("a7",)]
 
 
+@pytest.mark.e2e
 @REQUESTS
 def test_requests_are_read_as_data_from_the_privacy_partition_only(requested: Path) -> None:
     assert query(

@@ -34,6 +34,7 @@ def test_unit_test_names_are_unique() -> None:
     assert sorted({n for n in names if names.count(n) > 1}) == []
 
 
+@pytest.mark.e2e
 def test_every_declared_unit_test_runs_and_passes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
