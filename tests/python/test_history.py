@@ -58,12 +58,13 @@ def test_a_load_and_a_build_are_recorded_and_shown(
 
     runs = last_runs(database, limit=10)
     assert _known(runs) == [
-        ("publish", "success", None, 8, None, None, None),  # inside the build: 8 mart rows
+        # inside the build: 15 rows of marts and features, and the calendar dim_days (5,844 days)
+        ("publish", "success", None, 15 + 5844, None, None, None),
         ("build", "success", 4, 3, 1, 0, None),
         ("load", "success", 4, 4, None, 0, None),
     ]
     publish, build, load = runs
-    assert publish["details"]["tables"] == 6  # five marts and the feature mart
+    assert publish["details"]["tables"] == 12  # eleven marts and the feature mart
     assert load["details"] == {
         "load_id": 1,
         "files_loaded": 3,
